@@ -1,0 +1,32 @@
+# Set-up commands. Each creates .venv with everything the project needs on first use.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_PORT ?= 8765
+
+.PHONY: venv test demo emulator clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test]'
+	touch $(STAMP)
+
+## Run the whole test suite (unit, contract and integration tests against the emulator).
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Run the demo against the bundled LaunchDarkly API emulator (no account needed).
+demo: $(STAMP)
+	$(BIN)/python -m airflow_provider_ld.testing.demo
+
+## Start the emulator in the foreground (Ctrl-C stops it).
+emulator: $(STAMP)
+	$(BIN)/python -m airflow_provider_ld.testing.emulator --port $(DEMO_PORT) --token demo-token
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,169 @@
+"""One API call described as data (:class:`ApiRequest`), its headers, and how its answer is read."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from airflow_provider_ld import __version__
+from airflow_provider_ld.connection import ConnectionSettings
+from airflow_provider_ld.exceptions import (
+    LaunchDarklyAuthError,
+    LaunchDarklyConflictError,
+    LaunchDarklyError,
+    LaunchDarklyNotFoundError,
+    LaunchDarklyRateLimitError,
+    LaunchDarklyServerError,
+    LaunchDarklyValidationError,
+)
+
+USER_AGENT = f"airflow-provider-launchdarkly/{__version__}"
+BETA_VERSION = "beta"
+_IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "DELETE"})
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    """
+    A call to make, independent of the HTTP library that makes it.
+
+    :param operation: the OpenAPI ``operationId``, for logs and tests.
+    :param method: HTTP method.
+    :param path: path under the base URL, starting with ``/api/v2``.
+    :param body: JSON body with secrets revealed (never shown in ``repr``), or ``None``.
+    :param beta: send ``LD-API-Version: beta`` instead of the dated version.
+    :param idempotent: repeating the call cannot act twice (GET, DELETE, a version-guarded PATCH).
+    :param response_model: the model an answer with a body is parsed into; ``None`` for no body.
+    """
+
+    operation: str
+    method: str
+    path: str
+    body: Any = field(default=None, repr=False)
+    beta: bool = False
+    idempotent: bool | None = None
+    response_model: type[BaseModel] | None = None
+
+    def __post_init__(self) -> None:
+        if self.idempotent is None:
+            object.__setattr__(self, "idempotent", self.method in _IDEMPOTENT_METHODS)
+
+    def describe(self) -> str:
+        """``METHOD path``, for logs and error messages."""
+        return f"{self.method} {self.path}"
+
+    def encoded_body(self) -> bytes | None:
+        """Return the JSON body as bytes, or ``None`` when the call has no body."""
+        if self.body is None:
+            return None
+        return json.dumps(self.body, separators=(",", ":")).encode()
+
+
+def request_headers(settings: ConnectionSettings, request: ApiRequest) -> dict[str, str]:
+    """
+    Return the headers of one call: the raw token (no ``Bearer``), API version, agent and content type.
+
+    :param settings: the connection's settings.
+    :param request: the call.
+    """
+    headers = {
+        "Authorization": settings.token,
+        "LD-API-Version": BETA_VERSION if request.beta else settings.api_version,
+        "User-Agent": USER_AGENT,
+        "Accept": "application/json",
+    }
+    if request.body is not None:
+        headers["Content-Type"] = "application/json"
+    return headers
+
+
+def parse_response(request: ApiRequest, status: int, content: bytes) -> Any:
+    """
+    Turn an answer into the request's model, or raise the error it stands for.
+
+    :param request: the call that was answered.
+    :param status: the HTTP status.
+    :param content: the raw body.
+    :return: an instance of ``request.response_model``, or ``None`` for a call without a response body.
+    """
+    if not 200 <= status < 300:
+        raise error_from_response(request, status, content)
+    if request.response_model is None:
+        return None
+    try:
+        return request.response_model.model_validate_json(content or b"{}")
+    except ValidationError as err:
+        first = err.errors(include_input=False, include_url=False)[0]
+        location = ".".join(str(part) for part in first["loc"])
+        raise LaunchDarklyServerError(
+            f"unexpected answer: {location or 'body'}: {first['msg']}",
+            method=request.method,
+            path=request.path,
+            status_code=status,
+        ) from None
+
+
+_ERROR_CLASSES: dict[int, type[LaunchDarklyError]] = {
+    400: LaunchDarklyValidationError,
+    401: LaunchDarklyAuthError,
+    403: LaunchDarklyAuthError,
+    404: LaunchDarklyNotFoundError,
+    409: LaunchDarklyConflictError,
+    422: LaunchDarklyConflictError,
+    429: LaunchDarklyRateLimitError,
+}
+
+
+def error_class_for(status: int) -> type[LaunchDarklyError]:
+    """Return the error class for an HTTP status."""
+    if status in _ERROR_CLASSES:
+        return _ERROR_CLASSES[status]
+    return LaunchDarklyServerError if status >= 500 else LaunchDarklyError
+
+
+def error_from_response(request: ApiRequest, status: int, content: bytes, *, note: str = "") -> LaunchDarklyError:
+    """
+    Build the error for a non-2xx answer from the API's ``{code, message, id}`` body.
+
+    :param request: the call that failed.
+    :param status: the HTTP status.
+    :param content: the raw body (may be empty or not JSON).
+    :param note: extra text appended to the message (e.g. how many retries were made).
+    """
+    code, message, request_id = _error_fields(content)
+    if not message:
+        message = _default_message(status)
+    if status == 403 and request.beta:
+        message += " (this is a beta endpoint; LD-API-Version: beta was sent)"
+    if note:
+        message = f"{message}; {note}"
+    return error_class_for(status)(
+        message, method=request.method, path=request.path, status_code=status, code=code, request_id=request_id
+    )
+
+
+def _error_fields(content: bytes) -> tuple[str | None, str, str | None]:
+    try:
+        body = json.loads(content) if content else {}
+    except ValueError:
+        return None, "", None
+    if not isinstance(body, dict):
+        return None, "", None
+    code, message, request_id = body.get("code"), body.get("message"), body.get("id")
+    return (
+        str(code) if code is not None else None,
+        str(message)[:1000] if message is not None else "",
+        str(request_id) if request_id is not None else None,
+    )
+
+
+def _default_message(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase.lower()
+    except ValueError:
+        return f"unexpected status {status}"

@@ -1,0 +1,119 @@
+"""JSON Patch checking and building: minimal patches guarded by a ``version`` test."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import jsonpatch
+import jsonpointer
+
+from airflow_provider_ld.exceptions import LaunchDarklyValidationError
+from airflow_provider_ld.models.secrets import reveal_secrets
+
+PATCH_OPS = ("add", "remove", "replace", "move", "copy", "test")
+_NEEDS_VALUE = frozenset({"add", "replace", "test"})
+_NEEDS_FROM = frozenset({"move", "copy"})
+#: Destination fields a patch may change; underscore fields and server-managed ones are read-only.
+WRITABLE_DESTINATION_FIELDS = ("name", "kind", "config", "on")
+
+
+def validate_json_patch(patch: Any, *, field: str = "patch") -> list[dict[str, Any]]:
+    """
+    Check a JSON Patch (RFC 6902) before it is sent.
+
+    :param patch: a list of operations like ``{"op": "replace", "path": "/on", "value": true}``.
+    :param field: the argument's name, for the error.
+    :return: the operations as a list of plain dicts.
+    :raises LaunchDarklyValidationError: naming the offending operation and the allowed values.
+    """
+    if isinstance(patch, jsonpatch.JsonPatch):
+        patch = list(patch)
+    if not isinstance(patch, (list, tuple)) or not patch:
+        raise LaunchDarklyValidationError(
+            f"{field}: must be a non-empty list of JSON Patch operations", field=field
+        )
+    for index, operation in enumerate(patch):
+        _check_operation(f"{field}[{index}]", operation)
+    try:
+        jsonpatch.JsonPatch(list(patch))
+    except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as err:
+        raise LaunchDarklyValidationError(f"{field}: {err}", field=field) from None
+    return [dict(operation) for operation in patch]
+
+
+def _check_operation(field: str, operation: Any) -> None:
+    if not isinstance(operation, Mapping):
+        raise LaunchDarklyValidationError(f"{field}: must be an object with 'op' and 'path'", field=field)
+    op = operation.get("op")
+    if op not in PATCH_OPS:
+        raise LaunchDarklyValidationError(
+            f"{field}.op: {op!r} is not a JSON Patch operation; allowed values: {', '.join(PATCH_OPS)}",
+            field=f"{field}.op",
+            allowed=PATCH_OPS,
+        )
+    path = operation.get("path")
+    if not isinstance(path, str) or (path and not path.startswith("/")):
+        raise LaunchDarklyValidationError(
+            f"{field}.path: must be a JSON pointer like '/on', got {path!r}", field=f"{field}.path"
+        )
+    if op in _NEEDS_VALUE and "value" not in operation:
+        raise LaunchDarklyValidationError(f"{field}.value: required for op {op!r}", field=f"{field}.value")
+    if op in _NEEDS_FROM and not isinstance(operation.get("from"), str):
+        raise LaunchDarklyValidationError(f"{field}.from: required for op {op!r}", field=f"{field}.from")
+
+
+def is_version_guarded(patch: list[dict[str, Any]]) -> bool:
+    """Return whether the patch starts by testing ``/version``, so a retry cannot apply it twice."""
+    return bool(patch) and patch[0].get("op") == "test" and patch[0].get("path") == "/version"
+
+
+def make_patch(
+    current: Mapping[str, Any], desired: Mapping[str, Any], *, version: int | float | None
+) -> list[dict[str, Any]]:
+    """
+    Build the minimal JSON Patch that turns ``current`` into ``desired`` for the fields ``desired`` names.
+
+    Fields absent from ``desired`` are left alone. When anything changes and ``version`` is known, the
+    patch starts with ``{"op": "test", "path": "/version", "value": version}`` so a concurrent edit makes
+    the API refuse the patch (409) instead of being overwritten.
+
+    :param current: the object as the API returned it (secret values may be ``SecretStr``).
+    :param desired: the wanted values of some fields.
+    :param version: the current ``version`` of the object.
+    :return: the operations; an empty list when nothing changes.
+    """
+    fields = list(desired)
+    before = reveal_secrets({name: current.get(name) for name in fields if name in current})
+    after = reveal_secrets(dict(desired))
+    operations = list(jsonpatch.make_patch(before, after))
+    if operations and version is not None:
+        operations.insert(0, {"op": "test", "path": "/version", "value": version})
+    return operations
+
+
+def patch_body(
+    patch: list[dict[str, Any]] | None, merge_patch: Mapping[str, Any] | None, comment: str | None
+) -> Any:
+    """
+    Return the PATCH body: a JSON Patch list, a merge-patch object, or the ``{comment, patch|merge}`` envelope.
+
+    :param patch: checked JSON Patch operations, or ``None``.
+    :param merge_patch: a JSON Merge Patch object, or ``None`` (exactly one of the two is given).
+    :param comment: audit-log comment; wraps the patch in the envelope when given.
+    """
+    if (patch is None) == (merge_patch is None):
+        raise LaunchDarklyValidationError(
+            "patch: give exactly one of patch (JSON Patch) or merge_patch (JSON Merge Patch)", field="patch"
+        )
+    if merge_patch is not None and not isinstance(merge_patch, Mapping):
+        raise LaunchDarklyValidationError(
+            f"merge_patch: must be an object (dict), got {type(merge_patch).__name__}", field="merge_patch"
+        )
+    if comment is not None and (not isinstance(comment, str) or not comment.strip()):
+        raise LaunchDarklyValidationError("comment: must be a non-empty string", field="comment")
+    if comment is None:
+        return patch if patch is not None else dict(merge_patch)
+    if patch is not None:
+        return {"comment": comment, "patch": patch}
+    return {"comment": comment, "merge": dict(merge_patch)}

@@ -1,0 +1,94 @@
+"""Which values are secret, and how they are hidden in reprs, logs and XCom and revealed on the wire."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import SecretStr
+
+#: Field names the LaunchDarkly API documents as secret, in wire spelling.
+SECRET_FIELD_NAMES = frozenset(
+    {
+        "writeKey",
+        "policyKey",
+        "apiKey",
+        "secret",
+        "privateKey",
+        "private_key",
+        "clickHousePassword",
+        "apiToken",
+        "syncToken",
+        "clientSecret",
+        "clientToken",
+        "accessToken",
+        "componentApiToken",
+    }
+)
+#: Substrings that mark a field as secret even when the API adds a field we do not know yet.
+_SECRET_NAME_HINTS = ("secret", "password", "token", "privatekey", "private_key", "apikey", "api_key", "writekey", "policykey")
+REDACTED = "**********"
+
+
+def is_secret_field(name: str) -> bool:
+    """Return whether a config field of this name holds a secret."""
+    lowered = name.lower()
+    return name in SECRET_FIELD_NAMES or any(hint in lowered for hint in _SECRET_NAME_HINTS)
+
+
+def hide_secrets(value: Any) -> Any:
+    """
+    Wrap every string held under a secret field name in :class:`~pydantic.SecretStr`, recursively.
+
+    :param value: a JSON-like value, usually a destination's or delivery configuration's ``config``.
+    :return: the same structure; secret strings become ``SecretStr`` and show as ``**********``.
+    """
+    if isinstance(value, dict):
+        return {
+            key: SecretStr(item) if isinstance(item, str) and is_secret_field(str(key)) else hide_secrets(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [hide_secrets(item) for item in value]
+    return value
+
+
+def reveal_secrets(value: Any) -> Any:
+    """Undo :func:`hide_secrets` for a request body: ``SecretStr`` values become plain strings."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, dict):
+        return {key: reveal_secrets(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [reveal_secrets(item) for item in value]
+    return value
+
+
+def secret_values(value: Any) -> list[str]:
+    """Collect the plain secret strings inside ``value``, e.g. to register them with the log masker."""
+    found: list[str] = []
+    if isinstance(value, SecretStr):
+        found.append(value.get_secret_value())
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, str) and is_secret_field(str(key)):
+                found.append(item)
+            else:
+                found.extend(secret_values(item))
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            found.extend(secret_values(item))
+    return [item for item in found if item]
+
+
+def redact(value: Any) -> Any:
+    """Return a JSON-safe copy of ``value`` with every secret replaced by ``**********``."""
+    if isinstance(value, SecretStr):
+        return REDACTED
+    if isinstance(value, dict):
+        return {
+            key: REDACTED if isinstance(item, str) and is_secret_field(str(key)) else redact(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [redact(item) for item in value]
+    return value

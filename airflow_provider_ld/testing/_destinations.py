@@ -1,0 +1,277 @@
+"""Data Export destinations and pending warehouse setups held by the emulator."""
+
+from __future__ import annotations
+
+import copy
+import secrets
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from airflow_provider_ld.testing import _warehouse
+from airflow_provider_ld.testing._errors import ApiError, bad_request, not_found
+from airflow_provider_ld.testing._patching import (
+    PatchNotApplicable,
+    PatchTestFailed,
+    apply_patch,
+    check_read_only,
+)
+from airflow_provider_ld.testing._validation import validate_destination_config, validate_kind
+
+#: Fixed fake member ID reported as every destination's maintainer.
+MAINTAINER_ID = "569f183514f4432160000007"
+DESTINATIONS_PATH = "/api/v2/destinations"
+READ_ONLY_FIELDS = frozenset(
+    {"_id", "_links", "_access", "createdAt", "maintainerId", "version", "completedArtifacts"}
+)
+_EDITABLE_FIELDS = ("name", "kind", "config", "on")
+
+
+def link(href: str) -> dict[str, str]:
+    """
+    Build a ``Link`` object.
+
+    :param href: API-relative path.
+    """
+    return {"href": href, "type": "application/json"}
+
+
+@dataclass
+class StoredDestination:
+    """
+    A destination as the emulator stores it (project and environment included).
+
+    :param visible_at: clock time from which GET/list/PATCH/DELETE can see it.
+    """
+
+    id: str
+    project_key: str
+    environment_key: str
+    name: str
+    kind: str
+    config: dict[str, Any]
+    on: bool
+    created_at: int
+    visible_at: float
+    version: int = 1
+    completed_artifacts: dict[str, Any] | None = None
+
+    def to_rep(self) -> dict[str, Any]:
+        """Return the ``Destination`` representation."""
+        rep: dict[str, Any] = {
+            "_id": self.id,
+            "_links": {
+                "parent": link(DESTINATIONS_PATH),
+                "self": link(f"{DESTINATIONS_PATH}/{self.project_key}/{self.environment_key}/{self.id}"),
+            },
+            "name": self.name,
+            "kind": self.kind,
+            "version": self.version,
+            "config": copy.deepcopy(self.config),
+            "on": self.on,
+            "_access": {"allowed": [], "denied": []},
+            "createdAt": self.created_at,
+            "maintainerId": MAINTAINER_ID,
+        }
+        if self.completed_artifacts is not None:
+            rep["completedArtifacts"] = dict(self.completed_artifacts)
+        return rep
+
+
+@dataclass
+class PendingSetup:
+    """A guided warehouse setup awaiting ``complete-setup``."""
+
+    body: dict[str, Any]
+    artifacts: dict[str, Any] = field(default_factory=dict)
+
+
+class DestinationStore:
+    """
+    Thread-safe store of destinations and pending warehouse setups.
+
+    :param lock: the emulator-wide lock.
+    :param clock: returns the current time in seconds since the epoch.
+    :param setup_delay: seconds after ``complete-setup`` before the new destination is visible.
+    """
+
+    def __init__(self, lock: threading.RLock, clock: Callable[[], float], setup_delay: float = 0.0) -> None:
+        self._lock = lock
+        self._clock = clock
+        self.setup_delay = setup_delay
+        self._items: dict[str, StoredDestination] = {}
+        self._pending: dict[tuple[str, str, str], PendingSetup] = {}
+
+    def reset(self) -> None:
+        """Forget all destinations and pending setups."""
+        with self._lock:
+            self._items.clear()
+            self._pending.clear()
+
+    def list(self) -> list[dict[str, Any]]:
+        """Return the representations of all visible destinations, oldest first."""
+        now = self._clock()
+        with self._lock:
+            return [item.to_rep() for item in self._items.values() if item.visible_at <= now]
+
+    def create(
+        self, project_key: str, environment_key: str, name: str, kind: str, config: dict[str, Any], on: bool
+    ) -> dict[str, Any]:
+        """
+        Store a new, immediately visible destination (arguments already validated).
+
+        :param project_key: project key.
+        :param environment_key: environment key.
+        :param name: destination name.
+        :param kind: destination kind.
+        :param config: kind-specific configuration.
+        :param on: whether the export is on.
+        :return: the ``Destination`` representation.
+        """
+        with self._lock:
+            return self._insert(project_key, environment_key, name, kind, config, on, delay=0.0).to_rep()
+
+    def _insert(
+        self,
+        project_key: str,
+        environment_key: str,
+        name: str,
+        kind: str,
+        config: dict[str, Any],
+        on: bool,
+        delay: float,
+        artifacts: dict[str, Any] | None = None,
+    ) -> StoredDestination:
+        """Create and store a destination; the caller holds the lock."""
+        now = self._clock()
+        item = StoredDestination(
+            id=secrets.token_hex(12),
+            project_key=project_key,
+            environment_key=environment_key,
+            name=name,
+            kind=kind,
+            config=copy.deepcopy(config),
+            on=on,
+            created_at=int(now * 1000),
+            visible_at=now + delay,
+            completed_artifacts=artifacts,
+        )
+        self._items[item.id] = item
+        return item
+
+    def _find(self, project_key: str, environment_key: str, destination_id: str) -> StoredDestination:
+        """Return a visible destination or raise 404; the caller holds the lock."""
+        item = self._items.get(destination_id)
+        if (
+            item is None
+            or item.project_key != project_key
+            or item.environment_key != environment_key
+            or item.visible_at > self._clock()
+        ):
+            raise not_found("Destination not found")
+        return item
+
+    def get(self, project_key: str, environment_key: str, destination_id: str) -> dict[str, Any]:
+        """
+        Return one destination.
+
+        :raises ApiError: 404 when absent (or not yet visible).
+        """
+        with self._lock:
+            return self._find(project_key, environment_key, destination_id).to_rep()
+
+    def delete(self, project_key: str, environment_key: str, destination_id: str) -> None:
+        """
+        Delete one destination.
+
+        :raises ApiError: 404 when absent (or not yet visible).
+        """
+        with self._lock:
+            del self._items[self._find(project_key, environment_key, destination_id).id]
+
+    def patch(
+        self, project_key: str, environment_key: str, destination_id: str, ops: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """
+        Apply JSON Patch operations to one destination.
+
+        :param ops: structurally valid operations.
+        :return: the updated representation (``version`` incremented).
+        :raises ApiError: 404 absent, 400 read-only/inapplicable/invalid result, 409 failed test.
+        """
+        with self._lock:
+            item = self._find(project_key, environment_key, destination_id)
+            check_read_only(ops, READ_ONLY_FIELDS)
+            try:
+                patched = apply_patch(item.to_rep(), ops)
+            except PatchTestFailed:
+                raise ApiError(409, "A patch test operation failed", "optimistic_locking_error") from None
+            except PatchNotApplicable:
+                raise bad_request("The patch cannot be applied to this destination") from None
+            self._check_patched(item, patched)
+            item.name, item.kind, item.config, item.on = (patched[key] for key in _EDITABLE_FIELDS)
+            item.version += 1
+            return item.to_rep()
+
+    @staticmethod
+    def _check_patched(item: StoredDestination, patched: dict[str, Any]) -> None:
+        """Validate a patched representation like a create body."""
+        unknown = sorted(set(patched) - set(item.to_rep()))
+        if unknown:
+            raise bad_request(f"Unknown field '{unknown[0]}' in Destination")
+        for key in _EDITABLE_FIELDS:
+            if key not in patched:
+                raise bad_request(f"{key} cannot be removed")
+        if not isinstance(patched["name"], str):
+            raise bad_request("name must be a string")
+        if not isinstance(patched["on"], bool):
+            raise bad_request("on must be a boolean")
+        validate_kind(patched["kind"], extra_allowed=(item.kind,))
+        validate_destination_config(patched["kind"], patched["config"])
+
+    def start_setup(
+        self, project_key: str, environment_key: str, kind: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        """
+        Record a pending warehouse destination and return its setup artefacts.
+
+        :param kind: validated warehouse kind.
+        :param body: validated setup body.
+        :return: the ``WarehouseDestinationSetupScriptRep``.
+        """
+        artifacts = _warehouse.setup_artifacts(project_key, environment_key, kind, body)
+        with self._lock:
+            self._pending[(project_key, environment_key, kind)] = PendingSetup(dict(body), artifacts)
+        return dict(artifacts)
+
+    def complete_setup(
+        self, project_key: str, environment_key: str, kind: str, public_key: str | None
+    ) -> dict[str, Any]:
+        """
+        Turn a pending warehouse setup into a destination.
+
+        :param kind: validated warehouse kind.
+        :param public_key: ``publicKey`` from the request body.
+        :return: the new ``Destination`` representation.
+        :raises ApiError: 404 without a pending setup, 400 on a Snowflake public-key mismatch.
+        """
+        key = (project_key, environment_key, kind)
+        with self._lock:
+            pending = self._pending.get(key)
+            if pending is None:
+                raise not_found("Pending destination not found")
+            if kind == "snowflake-v2" and public_key != pending.artifacts["publicKey"]:
+                raise bad_request("publicKey does not match the key generated by the setup call")
+            del self._pending[key]
+            config = _warehouse.completed_config(kind, pending.body, pending.artifacts)
+            name = pending.body.get("name") or f"{kind} export"
+            artifacts = None
+            if kind == "redshift":
+                artifacts = {
+                    "sqlSetupScript": pending.artifacts["script"],
+                    "s3BucketName": pending.artifacts["s3BucketName"],
+                }
+            item = self._insert(
+                project_key, environment_key, name, kind, config, False, self.setup_delay, artifacts
+            )
+            return item.to_rep()

@@ -1,0 +1,293 @@
+"""HTTP server and request handler of the LaunchDarkly API emulator (stdlib ``http.server``)."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import socket
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+
+from airflow_provider_ld.testing._api import OPERATIONS, ApiState, OpContext
+from airflow_provider_ld.testing._errors import ApiError, dumps, error_body, not_found
+from airflow_provider_ld.testing._faults import Fault, FaultQueue
+from airflow_provider_ld.testing._ratelimit import RateLimiter
+from airflow_provider_ld.testing._recording import CallLog, RecordedCall, redact_headers
+from airflow_provider_ld.testing._routes import match, method_not_allowed
+
+log = logging.getLogger("airflow_provider_ld.testing.emulator")
+
+MAX_BODY_BYTES = 10 * 1024 * 1024
+_OVERRIDABLE = frozenset({"PATCH", "PUT", "DELETE"})
+_BETA_MESSAGE = "This is a beta resource; send the header LD-API-Version: beta"
+
+Response = tuple[int, dict[str, str], bytes]
+
+
+@dataclass
+class Runtime:
+    """
+    What the request handler needs from the emulator.
+
+    :param token: the accepted access token.
+    :param clock: current time in seconds since the epoch.
+    :param state: stores acted on by the API operations.
+    :param faults: pending injected faults.
+    :param limiter: rate limiter.
+    :param calls: call recorder.
+    :param stopping: set when the emulator stops (interrupts injected delays).
+    :param admin: serves ``/_emulator/...`` requests: ``(method, path, body) -> (status, payload)``.
+    :param is_admin_path: tells administration paths apart.
+    """
+
+    token: str
+    clock: Callable[[], float]
+    state: ApiState
+    faults: FaultQueue
+    limiter: RateLimiter
+    calls: CallLog
+    stopping: threading.Event
+    admin: Callable[[str, str, bytes], tuple[int, Any]]
+    is_admin_path: Callable[[str], bool]
+
+
+class EmulatorHTTPServer(ThreadingHTTPServer):
+    """
+    Threading HTTP server that tracks open connections so :meth:`close_connections` can end them.
+
+    :param address: ``(host, port)`` to bind.
+    :param runtime: emulator runtime shared with handlers.
+    """
+
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], runtime: Runtime) -> None:
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        self.runtime = runtime
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, EmulatorRequestHandler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Track the connection, then serve it in a thread."""
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        """Forget the connection, then close it."""
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Log unexpected handler errors at DEBUG instead of printing a traceback to stderr."""
+        log.debug("Error while serving %s", client_address, exc_info=True)
+
+    def close_connections(self) -> None:
+        """Shut down every open client connection (idle keep-alive ones included)."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for conn in connections:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class EmulatorRequestHandler(BaseHTTPRequestHandler):
+    """Serves the emulated API, the administration API, faults and rate limits; records every call."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "LaunchDarklyEmulator/1.0"
+    sys_version = ""
+    disable_nagle_algorithm = True
+    server: EmulatorHTTPServer
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+        """Serve any method through one code path."""
+        self._handle()
+
+    do_POST = do_PATCH = do_DELETE = do_PUT = do_OPTIONS = do_GET  # noqa: N815
+
+    def version_string(self) -> str:
+        """Return the ``Server`` header value."""
+        return self.server_version
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server signature
+        """Send http.server's request-line logging to ``logging`` at DEBUG (no headers, no bodies)."""
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s - %s", self.address_string(), format % args)
+
+    def _handle(self) -> None:
+        """Read the request, answer it (or drop it) and record the exchange."""
+        runtime = self.server.runtime
+        path, _, query = self.path.partition("?")
+        admin = runtime.is_admin_path(path)
+        self._sent: Response | None = None
+        self._fault_injected = False
+        body = b""
+        try:
+            body = self._read_body()
+        except ApiError as exc:
+            self.close_connection = True
+            self._send(*_error_response(exc, {"Connection": "close"}))
+        else:
+            if admin:
+                self._send(*self._admin_response(path, body))
+            else:
+                self._serve_api(path, body)
+        status, headers, response = self._sent or (None, {}, b"")
+        runtime.calls.append(
+            RecordedCall(
+                method=self.command,
+                path=path,
+                query=query,
+                headers=redact_headers(self.headers.items()),
+                body=body,
+                status=status,
+                response_headers={k.lower(): v for k, v in headers.items()},
+                response_body=response,
+                admin=admin,
+                fault_injected=self._fault_injected,
+            )
+        )
+
+    def _read_body(self) -> bytes:
+        """
+        Read the request body framed by ``Content-Length``.
+
+        :raises ApiError: 400 for a bad length or chunked body, 413 when too large.
+        """
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            raise ApiError(411, "Chunked request bodies are not supported; send Content-Length", "invalid_request")
+        raw = self.headers.get("Content-Length")
+        if not raw:
+            return b""
+        try:
+            length = int(raw)
+        except ValueError:
+            raise ApiError(400, "Invalid Content-Length header") from None
+        if length < 0 or length > MAX_BODY_BYTES:
+            raise ApiError(413, "Request body too large", "invalid_request")
+        return self.rfile.read(length)
+
+    def _admin_response(self, path: str, body: bytes) -> Response:
+        """Serve an administration request."""
+        try:
+            status, payload = self.server.runtime.admin(self.command, path, body)
+        except ApiError as exc:
+            return _error_response(exc)
+        return _json_response(status, payload, {})
+
+    def _serve_api(self, path: str, body: bytes) -> None:
+        """Apply any injected fault, then serve an API request."""
+        runtime = self.server.runtime
+        method = self._effective_method()
+        fault = runtime.faults.take(method, path)
+        if fault is not None and fault.delay > 0 and runtime.stopping.wait(fault.delay):
+            self._drop()
+            return
+        if fault is not None and fault.drop == "before":
+            self._drop()
+            return
+        if fault is not None and fault.status is not None:
+            self._fault_injected = True
+            self._send(*fault.response(runtime.clock()))
+            return
+        response = self._api_response(method, path, body)
+        if _drops_after(fault):
+            self._drop()
+            return
+        self._send(*response)
+
+    def _effective_method(self) -> str:
+        """Return the method, honouring ``X-HTTP-Method-Override`` on POST."""
+        override = self.headers.get("X-HTTP-Method-Override", "").upper()
+        if self.command == "POST" and override in _OVERRIDABLE:
+            return override
+        return self.command
+
+    def _api_response(self, method: str, path: str, body: bytes) -> Response:
+        """Authenticate, rate-limit, route and run the operation."""
+        runtime = self.server.runtime
+        limit_headers: dict[str, str] = {}
+        try:
+            self._authenticate()
+            found = match(method, path)
+            decision = runtime.limiter.check(found.route.key if found and found.route else None, "token")
+            limit_headers = decision.headers
+            if not decision.allowed:
+                raise ApiError(429, "You've exceeded the API rate limit. Try again later.")
+            if found is None:
+                raise not_found("Unknown API resource")
+            if found.route is None:
+                raise method_not_allowed(found, method)
+            if found.route.beta and self.headers.get("LD-API-Version", "").strip() != "beta":
+                raise ApiError(403, _BETA_MESSAGE)
+            result = OPERATIONS[found.route.operation](OpContext(found.params, body, path, runtime.state))
+        except ApiError as exc:
+            return _error_response(exc, limit_headers)
+        return _json_response(result.status, result.payload, limit_headers)
+
+    def _authenticate(self) -> None:
+        """
+        Check the raw-token ``Authorization`` header.
+
+        :raises ApiError: 401 when missing or wrong.
+        """
+        sent = self.headers.get("Authorization", "")
+        if not hmac.compare_digest(sent.encode(), self.server.runtime.token.encode()):
+            raise ApiError(401, "Invalid access token")
+
+    def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        """Write a complete response (always framed with ``Content-Length`` except on 204)."""
+        sent = {"Server": self.version_string(), "Date": self.date_time_string(), **headers}
+        if status == 204:
+            body = b""
+        else:
+            sent["Content-Length"] = str(len(body))
+        self.log_request(status)
+        try:
+            self.send_response_only(status)
+            for name, value in sent.items():
+                self.send_header(name, value)
+            self.end_headers()
+            if body:
+                self.wfile.write(body)
+        except OSError:
+            self.close_connection = True
+            return
+        self._sent = (status, sent, body)
+
+    def _drop(self) -> None:
+        """Close the connection without answering."""
+        self.close_connection = True
+        try:
+            self.request.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self._sent = None
+
+
+def _drops_after(fault: Fault | None) -> bool:
+    """Tell whether a fault drops the connection after acting."""
+    return fault is not None and fault.drop == "after"
+
+
+def _json_response(status: int, payload: Any, headers: dict[str, str]) -> Response:
+    """Build a JSON response (empty body when ``payload`` is ``None``)."""
+    if payload is None:
+        return status, dict(headers), b""
+    return status, {"Content-Type": "application/json", **headers}, dumps(payload)
+
+
+def _error_response(exc: ApiError, headers: dict[str, str] | None = None) -> Response:
+    """Build a ``{code, message, id}`` error response."""
+    merged = {"Content-Type": "application/json", **(headers or {}), **exc.headers}
+    return exc.status, merged, error_body(exc.code, exc.message)

@@ -1,0 +1,138 @@
+"""JSON Patch (RFC 6902) parsing and application for the emulated LaunchDarkly API."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import jsonpatch
+import jsonpointer
+
+from airflow_provider_ld.testing._errors import bad_request
+
+_OPS_WITH_VALUE = frozenset({"add", "replace", "test"})
+_OPS_WITH_FROM = frozenset({"move", "copy"})
+_ALL_OPS = frozenset({"add", "remove", "replace", "move", "copy", "test"})
+
+
+class PatchTestFailed(Exception):
+    """A ``test`` operation did not match the current document."""
+
+
+class PatchNotApplicable(Exception):
+    """An operation cannot be applied to the current document (e.g. missing target)."""
+
+
+def parse_destination_patch(body: Any) -> tuple[list[dict[str, Any]], str | None]:
+    """
+    Accept a JSON Patch array or the ``{"comment": ..., "patch": [...]}`` envelope.
+
+    :param body: parsed JSON body.
+    :return: ``(operations, comment)``.
+    :raises ApiError: 400 for any other shape or a malformed operation.
+    """
+    if isinstance(body, dict):
+        unknown = sorted(set(body) - {"comment", "patch"})
+        if unknown or "patch" not in body:
+            raise bad_request("Request body must be a JSON Patch array or an object with 'patch' and 'comment'")
+        comment = body.get("comment")
+        if comment is not None and not isinstance(comment, str):
+            raise bad_request("comment must be a string")
+        return parse_patch_ops(body["patch"]), comment
+    return parse_patch_ops(body), None
+
+
+def parse_patch_ops(value: Any) -> list[dict[str, Any]]:
+    """
+    Check the structure of a JSON Patch array.
+
+    :param value: parsed JSON value.
+    :return: the operations.
+    :raises ApiError: 400 when it is not an array of well-formed operations.
+    """
+    if not isinstance(value, list) or not value:
+        raise bad_request("Request body must be a non-empty JSON Patch array")
+    for index, op in enumerate(value):
+        _check_operation(index, op)
+    return value
+
+
+def _check_operation(index: int, op: Any) -> None:
+    """
+    Check one JSON Patch operation.
+
+    :param index: position in the array, for the message.
+    :param op: the operation.
+    :raises ApiError: 400 describing the problem.
+    """
+    where = f"patch operation {index}"
+    if not isinstance(op, dict):
+        raise bad_request(f"{where} must be an object")
+    if op.get("op") not in _ALL_OPS:
+        raise bad_request(f"{where}: invalid op {op.get('op')!r}")
+    if not _is_pointer(op.get("path")):
+        raise bad_request(f"{where}: path must be a JSON Pointer string")
+    if op["op"] in _OPS_WITH_VALUE and "value" not in op:
+        raise bad_request(f"{where}: {op['op']} requires a value")
+    if op["op"] in _OPS_WITH_FROM and not _is_pointer(op.get("from")):
+        raise bad_request(f"{where}: {op['op']} requires a 'from' JSON Pointer")
+
+
+def _is_pointer(value: Any) -> bool:
+    """
+    Tell whether a value is a syntactically valid JSON Pointer.
+
+    :param value: candidate pointer.
+    """
+    return isinstance(value, str) and (value == "" or value.startswith("/"))
+
+
+def top_level_field(pointer: str) -> str:
+    """
+    Return the unescaped first reference token of a JSON Pointer (``""`` for the root).
+
+    :param pointer: a JSON Pointer.
+    """
+    if not pointer:
+        return ""
+    return pointer.split("/")[1].replace("~1", "/").replace("~0", "~")
+
+
+def check_read_only(ops: list[dict[str, Any]], read_only: frozenset[str]) -> None:
+    """
+    Reject operations that would modify read-only fields or the whole document.
+
+    ``test`` operations may target any field (they never modify).
+
+    :param ops: parsed operations.
+    :param read_only: top-level field names that cannot change.
+    :raises ApiError: 400 naming the field.
+    """
+    for op in ops:
+        if op["op"] == "test":
+            continue
+        pointers = [op["path"]] + ([op["from"]] if op["op"] == "move" else [])
+        for pointer in pointers:
+            field = top_level_field(pointer)
+            if not field:
+                raise bad_request("Patch operations may not replace the whole resource")
+            if field in read_only:
+                raise bad_request(f"{field} is read-only and cannot be patched")
+
+
+def apply_patch(document: dict[str, Any], ops: list[dict[str, Any]]) -> dict[str, Any]:
+    """
+    Apply operations to a copy of ``document``.
+
+    :param document: the current representation.
+    :param ops: parsed operations.
+    :return: the patched copy.
+    :raises PatchTestFailed: when a ``test`` operation fails.
+    :raises PatchNotApplicable: when an operation cannot be applied.
+    """
+    try:
+        return jsonpatch.JsonPatch(copy.deepcopy(ops)).apply(copy.deepcopy(document))
+    except jsonpatch.JsonPatchTestFailed as exc:
+        raise PatchTestFailed(str(exc)) from None
+    except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException, TypeError) as exc:
+        raise PatchNotApplicable(str(exc)) from None

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import json
+import pickle
+
+import pytest
+
+from airflow_provider_ld.api import operations
+from airflow_provider_ld.api.calls import ApiRequest, error_from_response, parse_response, request_headers
+from airflow_provider_ld.connection import ConnectionSettings
+from airflow_provider_ld.exceptions import (
+    LaunchDarklyAuthError,
+    LaunchDarklyConflictError,
+    LaunchDarklyError,
+    LaunchDarklyNotFoundError,
+    LaunchDarklyRateLimitError,
+    LaunchDarklyServerError,
+    LaunchDarklyValidationError,
+)
+from airflow_provider_ld.models import Destination
+
+SETTINGS = ConnectionSettings(base_url=None, token="api-raw-token-123")
+REQUEST = ApiRequest("getDestination", "GET", "/api/v2/destinations/p/e/d1", response_model=Destination)
+
+
+def test_headers_send_raw_token_and_dated_version():
+    headers = request_headers(SETTINGS, REQUEST)
+    assert headers["Authorization"] == "api-raw-token-123"
+    assert headers["LD-API-Version"] == "20240415"
+    assert headers["User-Agent"].startswith("airflow-provider-launchdarkly/")
+    assert "Content-Type" not in headers
+
+
+def test_beta_calls_send_beta_version_and_bodies_send_content_type():
+    request = operations.create_delivery_configuration(
+        "p", "e", "fastly", config={"storeId": "s", "apiToken": "t"}
+    )
+    headers = request_headers(SETTINGS, request)
+    assert headers["LD-API-Version"] == "beta"
+    assert headers["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    ("status", "error_class"),
+    [
+        (400, LaunchDarklyValidationError),
+        (401, LaunchDarklyAuthError),
+        (403, LaunchDarklyAuthError),
+        (404, LaunchDarklyNotFoundError),
+        (409, LaunchDarklyConflictError),
+        (422, LaunchDarklyConflictError),
+        (429, LaunchDarklyRateLimitError),
+        (500, LaunchDarklyServerError),
+        (503, LaunchDarklyServerError),
+        (302, LaunchDarklyError),
+        (418, LaunchDarklyError),
+    ],
+)
+def test_status_maps_to_error_class(status, error_class):
+    error = error_from_response(REQUEST, status, b"")
+    assert type(error) is error_class
+    assert error.status_code == status
+
+
+def test_error_message_carries_method_path_status_code_message_and_request_id():
+    body = json.dumps({"code": "not_found", "message": "Unknown destination", "id": "req-42"}).encode()
+    error = error_from_response(REQUEST, 404, body)
+    assert str(error) == "GET /api/v2/destinations/p/e/d1 -> 404 not_found: Unknown destination (request req-42)"
+    assert repr(error) == f"LaunchDarklyNotFoundError({str(error)!r})"
+    assert (error.code, error.request_id) == ("not_found", "req-42")
+
+
+def test_error_without_body_uses_status_phrase():
+    error = error_from_response(REQUEST, 503, b"<html>oops</html>")
+    assert str(error) == "GET /api/v2/destinations/p/e/d1 -> 503 service unavailable"
+    assert error.request_id is None
+
+
+def test_beta_403_explains_header():
+    request = operations.list_delivery_configurations()
+    body = json.dumps({"code": "forbidden", "message": "Access denied"}).encode()
+    assert "beta endpoint" in str(error_from_response(request, 403, body))
+
+
+def test_errors_survive_pickling():
+    body = json.dumps({"code": "optimistic_locking_error", "message": "conflict", "id": "r1"}).encode()
+    error = pickle.loads(pickle.dumps(error_from_response(REQUEST, 409, body)))
+    assert isinstance(error, LaunchDarklyConflictError)
+    assert (error.status_code, error.code, error.request_id) == (409, "optimistic_locking_error", "r1")
+
+
+def test_validation_errors_fail_tasks_without_retry():
+    from airflow_provider_ld._compat import AirflowFailException
+
+    assert issubclass(LaunchDarklyValidationError, AirflowFailException)
+    assert issubclass(LaunchDarklyAuthError, AirflowFailException)
+    assert not issubclass(LaunchDarklyServerError, AirflowFailException)
+
+
+def test_parse_success_into_model_tolerating_unknown_fields():
+    body = json.dumps({"_id": "d1", "kind": "brand-new-kind", "on": True, "futureField": {"x": 1}}).encode()
+    destination = parse_response(REQUEST, 200, body)
+    assert destination.id == "d1"
+    assert destination.kind == "brand-new-kind"
+    assert destination.model_extra["futureField"] == {"x": 1}
+
+
+def test_parse_malformed_success_is_a_server_error():
+    with pytest.raises(LaunchDarklyServerError, match="unexpected answer"):
+        parse_response(REQUEST, 200, b'{"on": true}')
+
+
+def test_request_repr_never_shows_body():
+    request = operations.create_destination("p", "e", kind="segment", config={"writeKey": "wk-SECRET-1"})
+    assert "wk-SECRET-1" not in repr(request)
+    assert b"wk-SECRET-1" in request.encoded_body()
