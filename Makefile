@@ -22,7 +22,7 @@ test: $(STAMP)
 
 ## Run the demo against the bundled LaunchDarkly API emulator (no account needed).
 demo: $(STAMP)
-	$(BIN)/python -m airflow_provider_ld.testing.demo
+	$(BIN)/python scripts/demo.py
 
 ## Start the emulator in the foreground (Ctrl-C stops it).
 emulator: $(STAMP)

@@ -15,13 +15,15 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qsl
 
 from openapi_core import OpenAPI
+from openapi_core.exceptions import OpenAPIError
 from openapi_core.testing import MockRequest, MockResponse
 
 from airflow_provider_ld.testing import RecordedCall
@@ -30,7 +32,9 @@ SPEC_PATH = Path(__file__).parent / "data" / "launchdarkly-openapi-subset.json"
 #: Requests are validated as if sent to the spec's default server.
 HOST_URL = "https://app.launchdarkly.com"
 
-_FEATURE_STORE_ONE = "/api/v2/integration-capabilities/featureStore/{projectKey}/{environmentKey}/{integrationKey}/{id}"
+_FEATURE_STORE_ONE = (
+    "/api/v2/integration-capabilities/featureStore/{projectKey}/{environmentKey}/{integrationKey}/{id}"
+)
 
 
 class ContractViolation(AssertionError):
@@ -160,10 +164,12 @@ def _raise(call: RecordedCall, part: str, exc: Exception) -> None:
         for nested in getattr(cause, "schema_errors", None) or []:
             details.append(f"  - {getattr(nested, 'message', nested)} at {list(getattr(nested, 'path', []))}")
         cause = cause.__cause__
-    raise ContractViolation(f"{part} of {_describe(call)} violates the OpenAPI subset:\n" + "\n".join(details))
+    raise ContractViolation(
+        f"{part} of {_describe(call)} violates the OpenAPI subset:\n" + "\n".join(details)
+    )
 
 
-def _operation(call: RecordedCall) -> dict[str, Any] | None:
+def find_operation(call: RecordedCall) -> dict[str, Any] | None:
     """Return the spec operation for a call, or ``None`` when the spec has none."""
     method = _effective_method(call).lower()
     for template, item in load_spec()["paths"].items():
@@ -172,7 +178,7 @@ def _operation(call: RecordedCall) -> dict[str, Any] | None:
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _template_regex(template: str) -> re.Pattern[str]:
     """Compile a path template (``{param}`` matches one segment)."""
     parts = re.split(r"(\{[^}]+\})", template)
@@ -189,7 +195,7 @@ def validate_request(call: RecordedCall) -> None:
     _reject_admin(call)
     try:
         load_openapi().validate_request(_mock_request(call))
-    except Exception as exc:  # openapi-core raises many unrelated types
+    except OpenAPIError as exc:
         _raise(call, "Request", exc)
 
 
@@ -206,14 +212,14 @@ def validate_response(call: RecordedCall) -> None:
     _reject_admin(call)
     if call.status is None:
         return
-    operation = _operation(call)
+    operation = find_operation(call)
     if operation is None:
         raise ContractViolation(f"{_describe(call)}: the OpenAPI subset has no such operation")
     if call.fault_injected and str(call.status) not in operation["responses"]:
         return
     try:
         load_openapi().validate_response(_mock_request(call), _mock_response(call))
-    except Exception as exc:  # openapi-core raises many unrelated types
+    except OpenAPIError as exc:
         _raise(call, "Response", exc)
 
 

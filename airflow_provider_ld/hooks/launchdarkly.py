@@ -212,7 +212,8 @@ class LaunchDarklyHook(BaseHook):
         retries: int,
         reason: str,
     ) -> LaunchDarklyError:
-        note = f"gave up after {retries} retries: {reason}" if retries else ""
+        retryable = self.retry_policy.should_retry(attempt, idempotent=bool(request.idempotent))
+        note = f"gave up after {retries} retries: {reason}" if retryable else ""
         if attempt.failure is None:
             return error_from_response(request, attempt.status, content, note=note)
         what = "could not connect" if attempt.failure is TransportFailure.NOT_SENT else "connection failed"

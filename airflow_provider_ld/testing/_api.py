@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from airflow_provider_ld.testing import _warehouse
-from airflow_provider_ld.testing._delivery import FEATURE_STORE_PATH, DeliveryConfigStore, check_integration_key
+from airflow_provider_ld.testing._delivery import (
+    FEATURE_STORE_PATH,
+    DeliveryConfigStore,
+    check_integration_key,
+)
 from airflow_provider_ld.testing._destinations import DESTINATIONS_PATH, DestinationStore, link
 from airflow_provider_ld.testing._errors import parse_json_body
 from airflow_provider_ld.testing._patching import parse_destination_patch, parse_patch_ops
@@ -105,7 +110,9 @@ def get_caller_identity(ctx: OpContext) -> ApiResult:
 
 def get_destinations(ctx: OpContext) -> ApiResult:
     """``GET /destinations``."""
-    return ApiResult(200, {"_links": {"self": link(DESTINATIONS_PATH)}, "items": ctx.state.destinations.list()})
+    return ApiResult(
+        200, {"_links": {"self": link(DESTINATIONS_PATH)}, "items": ctx.state.destinations.list()}
+    )
 
 
 def post_destination(ctx: OpContext) -> ApiResult:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import copy
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from airflow_provider_ld.testing._destinations import link
 from airflow_provider_ld.testing._errors import ApiError, bad_request, not_found
@@ -116,7 +117,9 @@ class DeliveryConfigStore:
         with self._lock:
             self._items.clear()
 
-    def list(self, project_key: str | None = None, environment_key: str | None = None) -> list[dict[str, Any]]:
+    def list(
+        self, project_key: str | None = None, environment_key: str | None = None
+    ) -> list[dict[str, Any]]:
         """
         Return representations, optionally only for one project environment.
 
@@ -159,7 +162,9 @@ class DeliveryConfigStore:
             raise not_found("Integration delivery configuration not found")
         return item
 
-    def get(self, project_key: str, environment_key: str, integration_key: str, config_id: str) -> dict[str, Any]:
+    def get(
+        self, project_key: str, environment_key: str, integration_key: str, config_id: str
+    ) -> dict[str, Any]:
         """Return one configuration (404 when absent)."""
         with self._lock:
             return self._find(project_key, environment_key, integration_key, config_id).to_rep()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import copy
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from airflow_provider_ld.testing import _warehouse
 from airflow_provider_ld.testing._errors import ApiError, bad_request, not_found

@@ -29,6 +29,7 @@ class Fault:
     times: int = 1
     retry_after: float | int | None = None
     reset_in_past: bool = False
+    remaining: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
         if self.method is not None:

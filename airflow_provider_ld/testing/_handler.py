@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import logging
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 
 from airflow_provider_ld.testing._api import OPERATIONS, ApiState, OpContext
 from airflow_provider_ld.testing._errors import ApiError, dumps, error_body, not_found
-from airflow_provider_ld.testing._faults import Fault, FaultQueue
+from airflow_provider_ld.testing._faults import FaultQueue
 from airflow_provider_ld.testing._ratelimit import RateLimiter
 from airflow_provider_ld.testing._recording import CallLog, RecordedCall, redact_headers
 from airflow_provider_ld.testing._routes import match, method_not_allowed
@@ -87,17 +89,16 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Log unexpected handler errors at DEBUG instead of printing a traceback to stderr."""
-        log.debug("Error while serving %s", client_address, exc_info=True)
+        # socketserver calls this from inside its ``except`` block, so exc_info is the handler's error
+        log.debug("Error while serving %s", client_address, exc_info=True)  # noqa: LOG014
 
     def close_connections(self) -> None:
         """Shut down every open client connection (idle keep-alive ones included)."""
         with self._connections_lock:
             connections = list(self._connections)
         for conn in connections:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 class EmulatorRequestHandler(BaseHTTPRequestHandler):
@@ -109,41 +110,46 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server: EmulatorHTTPServer
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+    def do_GET(self) -> None:
         """Serve any method through one code path."""
         self._handle()
 
-    do_POST = do_PATCH = do_DELETE = do_PUT = do_OPTIONS = do_GET  # noqa: N815
+    do_POST = do_PATCH = do_DELETE = do_PUT = do_OPTIONS = do_GET
 
     def version_string(self) -> str:
         """Return the ``Server`` header value."""
         return self.server_version
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Send http.server's request-line logging to ``logging`` at DEBUG (no headers, no bodies)."""
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s - %s", self.address_string(), format % args)
 
     def _handle(self) -> None:
-        """Read the request, answer it (or drop it) and record the exchange."""
+        """Read the request, decide the outcome, record it, then answer (or drop the connection)."""
         runtime = self.server.runtime
         path, _, query = self.path.partition("?")
         admin = runtime.is_admin_path(path)
-        self._sent: Response | None = None
         self._fault_injected = False
         body = b""
         try:
             body = self._read_body()
         except ApiError as exc:
-            self.close_connection = True
-            self._send(*_error_response(exc, {"Connection": "close"}))
+            outcome: Response | None = _error_response(exc, {"Connection": "close"})
         else:
-            if admin:
-                self._send(*self._admin_response(path, body))
-            else:
-                self._serve_api(path, body)
-        status, headers, response = self._sent or (None, {}, b"")
-        runtime.calls.append(
+            outcome = self._admin_response(path, body) if admin else self._api_outcome(path, body)
+        if outcome is not None:
+            outcome = self._with_standard_headers(outcome)
+        self._record(path, query, body, outcome, admin)
+        if outcome is None:
+            self._drop()
+        else:
+            self._send(*outcome)
+
+    def _record(self, path: str, query: str, body: bytes, outcome: Response | None, admin: bool) -> None:
+        """Record the exchange before it reaches the client, so callers never miss the last call."""
+        status, headers, response = outcome or (None, {}, b"")
+        self.server.runtime.calls.append(
             RecordedCall(
                 method=self.command,
                 path=path,
@@ -165,7 +171,9 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         :raises ApiError: 400 for a bad length or chunked body, 413 when too large.
         """
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            raise ApiError(411, "Chunked request bodies are not supported; send Content-Length", "invalid_request")
+            raise ApiError(
+                411, "Chunked request bodies are not supported; send Content-Length", "invalid_request"
+            )
         raw = self.headers.get("Content-Length")
         if not raw:
             return b""
@@ -183,28 +191,31 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
             status, payload = self.server.runtime.admin(self.command, path, body)
         except ApiError as exc:
             return _error_response(exc)
+        except Exception:  # an emulator bug must still produce an answer the client can see
+            log.exception("Emulator error while serving %s %s", self.command, path)
+            return _error_response(ApiError(500, "Internal emulator error"))
         return _json_response(status, payload, {})
 
-    def _serve_api(self, path: str, body: bytes) -> None:
-        """Apply any injected fault, then serve an API request."""
+    def _api_outcome(self, path: str, body: bytes) -> Response | None:
+        """
+        Apply any injected fault, then serve an API request.
+
+        :return: the response, or ``None`` to drop the connection without answering.
+        """
         runtime = self.server.runtime
         method = self._effective_method()
         fault = runtime.faults.take(method, path)
-        if fault is not None and fault.delay > 0 and runtime.stopping.wait(fault.delay):
-            self._drop()
-            return
-        if fault is not None and fault.drop == "before":
-            self._drop()
-            return
-        if fault is not None and fault.status is not None:
+        if fault is None:
+            return self._api_response(method, path, body)
+        if fault.delay > 0 and runtime.stopping.wait(fault.delay):
+            return None
+        if fault.drop == "before":
+            return None
+        if fault.status is not None:
             self._fault_injected = True
-            self._send(*fault.response(runtime.clock()))
-            return
+            return fault.response(runtime.clock())
         response = self._api_response(method, path, body)
-        if _drops_after(fault):
-            self._drop()
-            return
-        self._send(*response)
+        return None if fault.drop == "after" else response
 
     def _effective_method(self) -> str:
         """Return the method, honouring ``X-HTTP-Method-Override`` on POST."""
@@ -233,6 +244,9 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
             result = OPERATIONS[found.route.operation](OpContext(found.params, body, path, runtime.state))
         except ApiError as exc:
             return _error_response(exc, limit_headers)
+        except Exception:  # an emulator bug must still produce an answer the client can see
+            log.exception("Emulator error while serving %s %s", method, path)
+            return _error_response(ApiError(500, "Internal emulator error"), limit_headers)
         return _json_response(result.status, result.payload, limit_headers)
 
     def _authenticate(self) -> None:
@@ -245,39 +259,34 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         if not hmac.compare_digest(sent.encode(), self.server.runtime.token.encode()):
             raise ApiError(401, "Invalid access token")
 
-    def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
-        """Write a complete response (always framed with ``Content-Length`` except on 204)."""
-        sent = {"Server": self.version_string(), "Date": self.date_time_string(), **headers}
+    def _with_standard_headers(self, response: Response) -> Response:
+        """Add ``Server``, ``Date`` and ``Content-Length`` (omitted on 204, which has no body)."""
+        status, headers, body = response
+        complete = {"Server": self.version_string(), "Date": self.date_time_string(), **headers}
         if status == 204:
             body = b""
         else:
-            sent["Content-Length"] = str(len(body))
+            complete["Content-Length"] = str(len(body))
+        return status, complete, body
+
+    def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        """Write a complete response."""
         self.log_request(status)
         try:
             self.send_response_only(status)
-            for name, value in sent.items():
+            for name, value in headers.items():
                 self.send_header(name, value)
             self.end_headers()
             if body:
                 self.wfile.write(body)
         except OSError:
             self.close_connection = True
-            return
-        self._sent = (status, sent, body)
 
     def _drop(self) -> None:
         """Close the connection without answering."""
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.request.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self._sent = None
-
-
-def _drops_after(fault: Fault | None) -> bool:
-    """Tell whether a fault drops the connection after acting."""
-    return fault is not None and fault.drop == "after"
 
 
 def _json_response(status: int, payload: Any, headers: dict[str, str]) -> Response:

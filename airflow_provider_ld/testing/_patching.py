@@ -34,7 +34,9 @@ def parse_destination_patch(body: Any) -> tuple[list[dict[str, Any]], str | None
     if isinstance(body, dict):
         unknown = sorted(set(body) - {"comment", "patch"})
         if unknown or "patch" not in body:
-            raise bad_request("Request body must be a JSON Patch array or an object with 'patch' and 'comment'")
+            raise bad_request(
+                "Request body must be a JSON Patch array or an object with 'patch' and 'comment'"
+            )
         comment = body.get("comment")
         if comment is not None and not isinstance(comment, str):
             raise bad_request("comment must be a string")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ class RateLimiter:
             window = math.floor(self._clock() / config.window_seconds)
             if window != self._window:
                 self._window, self._counts = window, {}
-            reset = str(int(round((window + 1) * config.window_seconds * 1000)))
+            reset = str(round((window + 1) * config.window_seconds * 1000))
             families = self._families(config, route_key, token_key)
             used = {name: self._counts.get((name, key), 0) for name, (key, _) in families.items()}
             allowed = all(used[name] < limit for name, (_, limit) in families.items())
@@ -103,7 +103,9 @@ class RateLimiter:
             return RateDecision(allowed, self._headers(families, used, reset))
 
     @staticmethod
-    def _families(config: RateLimitConfig, route_key: str | None, token_key: str) -> dict[str, tuple[str, int]]:
+    def _families(
+        config: RateLimitConfig, route_key: str | None, token_key: str
+    ) -> dict[str, tuple[str, int]]:
         """Return ``{family: (counter key, limit)}`` for the families that apply."""
         families: dict[str, tuple[str, int]] = {}
         if config.global_limit is not None:

@@ -44,7 +44,9 @@ class Route:
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/v2/caller-identity", "getCallerIdentity"),
     Route("GET", _DEST, "getDestinations"),
-    Route("POST", _DEST + "/generate-warehouse-destination-key-pair", "postGenerateWarehouseDestinationKeyPair"),
+    Route(
+        "POST", _DEST + "/generate-warehouse-destination-key-pair", "postGenerateWarehouseDestinationKeyPair"
+    ),
     Route(
         "POST",
         _WAREHOUSE + "/generate-warehouse-destination-key-pair",

@@ -62,7 +62,14 @@ SECRET_SETUP_FIELDS = frozenset({"clickHousePassword"})
 
 #: Required ``config`` form variables per feature-store integration (manifest ``formVariables``).
 DELIVERY_REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
-    "akamai-edgeworkers": ("hostname", "namespaceId", "groupId", "clientSecret", "clientToken", "accessToken"),
+    "akamai-edgeworkers": (
+        "hostname",
+        "namespaceId",
+        "groupId",
+        "clientSecret",
+        "clientToken",
+        "accessToken",
+    ),
     "cloudflare": ("accountId", "namespaceId", "apiToken"),
     "convex": ("deploymentPayloadUrl", "componentApiToken"),
     "fastly": ("storeId", "apiToken"),
@@ -158,7 +165,9 @@ def validate_kind(kind: Any, extra_allowed: tuple[str, ...] = ()) -> None:
     :raises ApiError: 400 naming the kind.
     """
     if not isinstance(kind, str) or (kind not in DESTINATION_KINDS and kind not in extra_allowed):
-        raise bad_request(f"Unknown destination kind {kind!r}; expected one of {', '.join(DESTINATION_KINDS)}")
+        raise bad_request(
+            f"Unknown destination kind {kind!r}; expected one of {', '.join(DESTINATION_KINDS)}"
+        )
 
 
 def validate_destination_config(kind: str, config: Any) -> None:
@@ -219,7 +228,9 @@ def _validate_mparticle(config: dict[str, Any]) -> None:
                     "ldContextKind and mparticleUserIdentity"
                 )
         return
-    raise bad_request("config.userIdentity (or a non-empty config.userIdentities) is required for 'mparticle'")
+    raise bad_request(
+        "config.userIdentity (or a non-empty config.userIdentities) is required for 'mparticle'"
+    )
 
 
 def validate_setup_kind(kind: str) -> None:
@@ -230,9 +241,8 @@ def validate_setup_kind(kind: str) -> None:
     :raises ApiError: 400 naming the kind.
     """
     if kind not in WAREHOUSE_SETUP_KINDS:
-        raise bad_request(
-            f"Unsupported warehouse destination kind {kind!r}; expected one of {', '.join(WAREHOUSE_SETUP_KINDS)}"
-        )
+        expected = ", ".join(WAREHOUSE_SETUP_KINDS)
+        raise bad_request(f"Unsupported warehouse destination kind {kind!r}; expected one of {expected}")
 
 
 def validate_setup_body(body: Any) -> dict[str, Any]:

@@ -93,8 +93,10 @@ def snowflake_script(project_key: str, environment_key: str, body: dict[str, Any
         f"CREATE WAREHOUSE IF NOT EXISTS {warehouse} WITH WAREHOUSE_SIZE = 'XSMALL' AUTO_SUSPEND = 60;",
         f"CREATE DATABASE IF NOT EXISTS {db};",
         f"CREATE SCHEMA IF NOT EXISTS {db}.{schema};",
-        f"CREATE USER IF NOT EXISTS {user} RSA_PUBLIC_KEY='{public_key}' DEFAULT_ROLE={role} "
-        f"DEFAULT_WAREHOUSE={warehouse};",
+        (
+            f"CREATE USER IF NOT EXISTS {user} RSA_PUBLIC_KEY='{public_key}' DEFAULT_ROLE={role} "
+            f"DEFAULT_WAREHOUSE={warehouse};"
+        ),
         f"GRANT ROLE {role} TO USER {user};",
         f"GRANT USAGE ON WAREHOUSE {warehouse} TO ROLE {role};",
         f"GRANT USAGE ON DATABASE {db} TO ROLE {role};",
@@ -102,10 +104,14 @@ def snowflake_script(project_key: str, environment_key: str, body: dict[str, Any
     ]
     if body.get("includeNetworkPolicy"):
         rule = f"{db}.{schema}.LD_DATA_EXPORT_NETWORK_RULE"
+        policy = "LD_DATA_EXPORT_NETWORK_POLICY"
         lines += [
-            f"CREATE NETWORK RULE IF NOT EXISTS {rule} MODE = INGRESS TYPE = IPV4 VALUE_LIST = ('{TRANSFER_IP}');",
-            f"CREATE NETWORK POLICY IF NOT EXISTS LD_DATA_EXPORT_NETWORK_POLICY ALLOWED_NETWORK_RULE_LIST = ('{rule}');",
-            f"ALTER USER {user} SET NETWORK_POLICY = LD_DATA_EXPORT_NETWORK_POLICY;",
+            (
+                f"CREATE NETWORK RULE IF NOT EXISTS {rule} MODE = INGRESS TYPE = IPV4 "
+                f"VALUE_LIST = ('{TRANSFER_IP}');"
+            ),
+            f"CREATE NETWORK POLICY IF NOT EXISTS {policy} ALLOWED_NETWORK_RULE_LIST = ('{rule}');",
+            f"ALTER USER {user} SET NETWORK_POLICY = {policy};",
         ]
     return "\n".join(lines)
 
@@ -169,7 +175,9 @@ def generic_script(kind: str, project_key: str, environment_key: str, body: dict
     return f"-- LaunchDarkly Data Export setup for {kind}\nCREATE SCHEMA IF NOT EXISTS {qualified};"
 
 
-def redshift_iam_policies(project_key: str, environment_key: str, body: dict[str, Any], bucket: str) -> dict[str, str]:
+def redshift_iam_policies(
+    project_key: str, environment_key: str, body: dict[str, Any], bucket: str
+) -> dict[str, str]:
     """
     Build the two Redshift IAM policy documents (as JSON strings).
 
@@ -182,10 +190,16 @@ def redshift_iam_policies(project_key: str, environment_key: str, body: dict[str
     permissions = {
         "Version": "2012-10-17",
         "Statement": [
-            {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
-             "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]},
-            {"Effect": "Allow", "Action": ["redshift:GetClusterCredentials"],
-             "Resource": [f"arn:aws:redshift:{region}:{account}:cluster:{cluster}"]},
+            {
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:ListBucket"],
+                "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["redshift:GetClusterCredentials"],
+                "Resource": [f"arn:aws:redshift:{region}:{account}:cluster:{cluster}"],
+            },
         ],
     }
     return {
@@ -194,7 +208,9 @@ def redshift_iam_policies(project_key: str, environment_key: str, body: dict[str
     }
 
 
-def setup_artifacts(project_key: str, environment_key: str, kind: str, body: dict[str, Any]) -> dict[str, Any]:
+def setup_artifacts(
+    project_key: str, environment_key: str, kind: str, body: dict[str, Any]
+) -> dict[str, Any]:
     """
     Produce the ``WarehouseDestinationSetupScriptRep`` for a guided setup.
 
@@ -209,12 +225,19 @@ def setup_artifacts(project_key: str, environment_key: str, kind: str, body: dic
         return {"script": script, "publicKey": public_key, "publicKeyPkcs8": pkcs8}
     if kind == "redshift":
         bucket = body.get("s3BucketName") or _bucket(project_key, environment_key)
-        rep: dict[str, Any] = {"script": redshift_script(project_key, environment_key, body), "s3BucketName": bucket}
+        rep: dict[str, Any] = {
+            "script": redshift_script(project_key, environment_key, body),
+            "s3BucketName": bucket,
+        }
         if all(body.get(key) for key in ("clusterIdentifier", "clusterRegion", "clusterAwsAccountId")):
             rep.update(redshift_iam_policies(project_key, environment_key, body, bucket))
         return rep
     if kind == "clickhouse":
-        bucket = body.get("clickHouseS3BucketName") or body.get("s3BucketName") or _bucket(project_key, environment_key)
+        bucket = (
+            body.get("clickHouseS3BucketName")
+            or body.get("s3BucketName")
+            or _bucket(project_key, environment_key)
+        )
         return {"script": clickhouse_script(project_key, environment_key, body), "s3BucketName": bucket}
     return {"script": generic_script(kind, project_key, environment_key, body)}
 

@@ -16,7 +16,8 @@ import signal
 import sys
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any, Self
 
 from airflow_provider_ld.testing import _admin, _warehouse
 from airflow_provider_ld.testing._api import ApiState
@@ -37,7 +38,7 @@ __all__ = ["LaunchDarklyEmulator", "RecordedCall", "main"]
 
 log = logging.getLogger(__name__)
 
-_POLL_INTERVAL = 0.05
+_POLL_INTERVAL = 0.02
 
 
 def sample_config(kind: str) -> dict[str, Any]:
@@ -97,7 +98,7 @@ class LaunchDarklyEmulator:
         setup_delay: float = 0.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.token = token
+        self._token = token
         self.host = host
         self._requested_port = port
         self._clock = clock
@@ -113,7 +114,9 @@ class LaunchDarklyEmulator:
         self._runtime = Runtime(
             token=token,
             clock=clock,
-            state=ApiState(self._destinations, self._delivery, hashlib.sha256(token.encode()).hexdigest()[:24]),
+            state=ApiState(
+                self._destinations, self._delivery, hashlib.sha256(token.encode()).hexdigest()[:24]
+            ),
             faults=self._faults,
             limiter=self._limiter,
             calls=self._calls,
@@ -128,7 +131,7 @@ class LaunchDarklyEmulator:
 
     # ----------------------------------------------------------------- lifecycle
 
-    def start(self) -> LaunchDarklyEmulator:
+    def start(self) -> Self:
         """
         Bind, listen and serve in a daemon thread; returns once the socket is listening.
 
@@ -163,12 +166,17 @@ class LaunchDarklyEmulator:
         self._server = self._thread = None
         log.debug("LaunchDarkly emulator stopped")
 
-    def __enter__(self) -> LaunchDarklyEmulator:
+    def __enter__(self) -> Self:
         """Start unless already running (so ``with emulator.start():`` works too)."""
         return self if self.running else self.start()
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+    @property
+    def token(self) -> str:
+        """The only access token the API accepts."""
+        return self._token
 
     @property
     def running(self) -> bool:
@@ -221,6 +229,11 @@ class LaunchDarklyEmulator:
         ]
 
     @property
+    def pending_faults(self) -> int:
+        """Number of injected faults not yet fully consumed."""
+        return self._faults.pending()
+
+    @property
     def destinations(self) -> list[dict[str, Any]]:
         """Snapshot of the visible (completed) destinations, as the API represents them."""
         return self._destinations.list()
@@ -238,7 +251,7 @@ class LaunchDarklyEmulator:
         delay: float = 0.0,
         drop: str = "none",
         times: int = 1,
-        retry_after: float | int | None = None,
+        retry_after: float | None = None,
         reset_in_past: bool = False,
     ) -> None:
         """
@@ -259,7 +272,18 @@ class LaunchDarklyEmulator:
         :raises ValueError: on invalid arguments.
         """
         self._faults.add(
-            Fault(method, path, status, body, dict(headers or {}), delay, drop, times, retry_after, reset_in_past)
+            Fault(
+                method,
+                path,
+                status,
+                body,
+                dict(headers or {}),
+                delay,
+                drop,
+                times,
+                retry_after,
+                reset_in_past,
+            )
         )
 
     def set_rate_limit(
@@ -334,7 +358,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8765, help="TCP port (0 picks a free one)")
     parser.add_argument("--token", required=True, help="access token clients must send")
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
-    parser.add_argument("--setup-delay", type=float, default=0.0, help="seconds before completed setups appear")
+    parser.add_argument(
+        "--setup-delay", type=float, default=0.0, help="seconds before completed setups appear"
+    )
     parser.add_argument("--log-level", default="WARNING", help="logging level (DEBUG logs each request line)")
     return parser.parse_args(argv)
 
@@ -347,7 +373,9 @@ def main(argv: list[str] | None = None) -> int:
     :return: process exit code.
     """
     args = _parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     stop = threading.Event()
 
     def _request_stop(signum: int, frame: Any) -> None:
@@ -355,7 +383,9 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, _request_stop)
     signal.signal(signal.SIGTERM, _request_stop)
-    emulator = LaunchDarklyEmulator(token=args.token, host=args.host, port=args.port, setup_delay=args.setup_delay)
+    emulator = LaunchDarklyEmulator(
+        token=args.token, host=args.host, port=args.port, setup_delay=args.setup_delay
+    )
     try:
         emulator.start()
     except OSError as exc:

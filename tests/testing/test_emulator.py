@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import time
 
@@ -110,7 +111,11 @@ def test_create_destination_returns_full_representation(api, launchdarkly_emulat
         "parent": {"href": "/api/v2/destinations", "type": "application/json"},
     }
     assert (body["name"], body["kind"], body["config"], body["on"], body["version"]) == (
-        "n", "google-pubsub", PUBSUB, True, 1,
+        "n",
+        "google-pubsub",
+        PUBSUB,
+        True,
+        1,
     )
     assert body["_access"] == {"allowed": [], "denied": []}
     assert isinstance(body["createdAt"], int) and body["createdAt"] > 1_600_000_000_000
@@ -142,7 +147,10 @@ def test_get_destination(api):
     assert response.json() == created
 
 
-@pytest.mark.parametrize("path", ["/destinations/proj/other/{id}", "/destinations/other/prod/{id}", "/destinations/proj/prod/missing"])
+@pytest.mark.parametrize(
+    "path",
+    ["/destinations/proj/other/{id}", "/destinations/other/prod/{id}", "/destinations/proj/prod/missing"],
+)
 def test_get_destination_elsewhere_is_404(api, path):
     created = api.create_destination()
     assert_error(api.get(path.format(id=created["_id"])), 404, "not_found")
@@ -163,7 +171,10 @@ def test_delete_destination(api):
         ("azure-event-hubs", {"namespace": "ns", "name": "hub", "policyName": "pn", "policyKey": "pk"}),
         ("google-pubsub", PUBSUB),
         ("kinesis", {"region": "us-east-1", "roleArn": "arn:aws:iam::1:role/r", "streamName": "s"}),
-        ("mparticle", {"apiKey": "k", "secret": "s", "environment": "production", "userIdentity": "customer_id"}),
+        (
+            "mparticle",
+            {"apiKey": "k", "secret": "s", "environment": "production", "userIdentity": "customer_id"},
+        ),
         (
             "mparticle",
             {
@@ -175,7 +186,10 @@ def test_delete_destination(api):
             },
         ),
         ("segment", {"writeKey": "wk", "userIDContextKind": "user"}),
-        ("snowflake-v2", {"publicKey": "MIIB", "snowflakeHostAddress": "https://acme.snowflakecomputing.com"}),
+        (
+            "snowflake-v2",
+            {"publicKey": "MIIB", "snowflakeHostAddress": "https://acme.snowflakecomputing.com"},
+        ),
         ("databricks", {}),
         ("bigquery", {"anything": 1}),
         ("redshift", {"whatever": "x"}),
@@ -201,17 +215,32 @@ def test_create_accepts_every_kind(api, kind, config):
         ({"kind": "google-pubsub", "config": {"project": "p", "topic": ""}}, "config.topic"),
         ({"kind": "google-pubsub", "config": {"project": 1, "topic": "t"}}, "config.project"),
         ({"kind": "kinesis", "config": {"region": "r", "roleArn": "a"}}, "config.streamName"),
-        ({"kind": "azure-event-hubs", "config": {"namespace": "n", "name": "h", "policyName": "p"}}, "config.policyKey"),
+        (
+            {"kind": "azure-event-hubs", "config": {"namespace": "n", "name": "h", "policyName": "p"}},
+            "config.policyKey",
+        ),
         ({"kind": "segment", "config": {}}, "config.writeKey"),
         ({"kind": "snowflake-v2", "config": {"publicKey": "k"}}, "config.snowflakeHostAddress"),
-        ({"kind": "mparticle", "config": {"apiKey": "k", "secret": "s", "userIdentity": "u"}}, "config.environment"),
         (
-            {"kind": "mparticle", "config": {"apiKey": "k", "secret": "s", "environment": "staging", "userIdentity": "u"}},
+            {"kind": "mparticle", "config": {"apiKey": "k", "secret": "s", "userIdentity": "u"}},
             "config.environment",
         ),
-        ({"kind": "mparticle", "config": {"apiKey": "k", "secret": "s", "environment": "production"}}, "userIdentit"),
         (
-            {"kind": "mparticle", "config": {"apiKey": "k", "secret": "s", "environment": "production", "userIdentities": []}},
+            {
+                "kind": "mparticle",
+                "config": {"apiKey": "k", "secret": "s", "environment": "staging", "userIdentity": "u"},
+            },
+            "config.environment",
+        ),
+        (
+            {"kind": "mparticle", "config": {"apiKey": "k", "secret": "s", "environment": "production"}},
+            "userIdentit",
+        ),
+        (
+            {
+                "kind": "mparticle",
+                "config": {"apiKey": "k", "secret": "s", "environment": "production", "userIdentities": []},
+            },
             "userIdentit",
         ),
         ({"kind": "segment", "config": {"writeKey": "w"}, "on": "yes"}, "on"),
@@ -271,7 +300,10 @@ def test_patch_can_change_kind_with_matching_config(api):
     response = _patch(
         api,
         created,
-        [{"op": "replace", "path": "/kind", "value": "segment"}, {"op": "replace", "path": "/config", "value": {"writeKey": "w"}}],
+        [
+            {"op": "replace", "path": "/kind", "value": "segment"},
+            {"op": "replace", "path": "/config", "value": {"writeKey": "w"}},
+        ],
     )
     assert response.status_code == 200
     assert response.json()["kind"] == "segment"
@@ -288,7 +320,9 @@ def test_failing_test_op_is_409_and_changes_nothing(api):
     assert api.get(f"/destinations/proj/prod/{created['_id']}").json() == created
 
 
-@pytest.mark.parametrize("path", ["/_id", "/_links", "/_links/self", "/_access", "/createdAt", "/maintainerId", "/version"])
+@pytest.mark.parametrize(
+    "path", ["/_id", "/_links", "/_links/self", "/_access", "/createdAt", "/maintainerId", "/version"]
+)
 def test_patch_on_read_only_field_is_400(api, path):
     created = api.create_destination()
     response = _patch(api, created, [{"op": "replace", "path": path, "value": "x"}])
@@ -297,7 +331,9 @@ def test_patch_on_read_only_field_is_400(api, path):
 
 def test_patch_move_from_read_only_field_is_400(api):
     created = api.create_destination()
-    assert_error(_patch(api, created, [{"op": "move", "from": "/_id", "path": "/name"}]), 400, "invalid_request")
+    assert_error(
+        _patch(api, created, [{"op": "move", "from": "/_id", "path": "/name"}]), 400, "invalid_request"
+    )
 
 
 @pytest.mark.parametrize(
@@ -349,7 +385,7 @@ def test_add_destination_seeds_visible_destination(launchdarkly_emulator, api):
 
 
 def test_add_destination_validates(launchdarkly_emulator):
-    with pytest.raises(ValueError, match="config.topic"):
+    with pytest.raises(ValueError, match=r"config\.topic"):
         launchdarkly_emulator.add_destination("p", "e", kind="google-pubsub", config={"project": "x"})
     with pytest.raises(ValueError, match="nope"):
         launchdarkly_emulator.add_destination("p", "e", kind="nope")
@@ -369,7 +405,13 @@ def test_calls_to_filters(api, launchdarkly_emulator):
 def test_recorded_call_contents(api, launchdarkly_emulator):
     api.post("/destinations/p/e?dryRun=1", json={"kind": "segment", "config": {"writeKey": "w"}})
     (call,) = launchdarkly_emulator.calls_to()
-    assert (call.method, call.path, call.query, call.status, call.admin) == ("POST", "/api/v2/destinations/p/e", "dryRun=1", 201, False)
+    assert (call.method, call.path, call.query, call.status, call.admin) == (
+        "POST",
+        "/api/v2/destinations/p/e",
+        "dryRun=1",
+        201,
+        False,
+    )
     assert call.headers["authorization"] == "<redacted>"
     assert all(name == name.lower() for name in call.headers)
     assert call.json() == {"kind": "segment", "config": {"writeKey": "w"}}
@@ -377,8 +419,8 @@ def test_recorded_call_contents(api, launchdarkly_emulator):
     assert call.response_headers["content-length"] == str(len(call.response_body))
     assert call.response_headers["content-type"] == "application/json"
     assert call.fault_injected is False
-    with pytest.raises(Exception):
-        call.status = 500  # frozen
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        call.status = 500  # type: ignore[misc]
 
 
 def test_reset_clears_everything(api, launchdarkly_emulator):
@@ -423,7 +465,9 @@ def test_start_stop_restart():
     assert not emulator.running
     emulator.stop()  # idempotent
     with emulator.start():
-        assert requests.get(emulator.base_url + "/api/v2/caller-identity", headers={"Authorization": "test-token"}).ok
+        assert requests.get(
+            emulator.base_url + "/api/v2/caller-identity", headers={"Authorization": "test-token"}
+        ).ok
 
 
 def test_stop_is_fast_and_closes_keep_alive_connections():
@@ -438,3 +482,33 @@ def test_stop_is_fast_and_closes_keep_alive_connections():
     with pytest.raises(requests.ConnectionError):
         session.get(url, headers={"Authorization": "test-token"}, timeout=2)
     session.close()
+
+
+def test_emulator_bug_answers_500_instead_of_hanging(api, monkeypatch, caplog):
+    from airflow_provider_ld.testing import _api
+
+    def broken(ctx):
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(_api.OPERATIONS, "getCallerIdentity", broken)
+    assert_error(api.get("/caller-identity"), 500, "internal_server_error")
+    assert "Emulator error" in caplog.text
+
+
+def test_chunked_body_is_refused_and_connection_closed(launchdarkly_emulator):
+    conn = http.client.HTTPConnection("127.0.0.1", launchdarkly_emulator.port, timeout=5)
+    try:
+        conn.request(
+            "POST",
+            "/api/v2/destinations/p/e",
+            body=iter([b'{"kind": "segment", ', b'"config": {"writeKey": "w"}}']),
+            headers={"Authorization": "test-token", "Content-Type": "application/json"},
+            encode_chunked=True,
+        )
+        response = conn.getresponse()
+        assert response.status == 411
+        assert response.getheader("Connection") == "close"
+        response.read()
+    finally:
+        conn.close()
+    assert launchdarkly_emulator.destinations == []
