@@ -58,9 +58,25 @@ def get_provider_info() -> dict[str, Any]:
                 "tags": ["service"],
             }
         ],
-        "hooks": [
-            {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_ld.hooks.launchdarkly"]}
+        "operators": [
+            {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_ld.operators.destinations"]}
         ],
+        "sensors": [
+            {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_ld.sensors.destinations"]}
+        ],
+        "triggers": [
+            {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_ld.triggers.destinations"]}
+        ],
+        "hooks": [
+            {
+                "integration-name": INTEGRATION,
+                "python-modules": [
+                    "airflow_provider_ld.hooks.launchdarkly",
+                    "airflow_provider_ld.hooks.launchdarkly_async",
+                ],
+            }
+        ],
+        "extra-links": ["airflow_provider_ld.links.LaunchDarklyDestinationLink"],
         "connection-types": [
             {
                 "hook-class-name": HOOK_CLASS,

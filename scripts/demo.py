@@ -1,72 +1,100 @@
 """
-End-to-end walkthrough against the bundled LaunchDarkly API emulator (no account needed).
+Run the onboarding example DAG end to end against the bundled LaunchDarkly API emulator.
 
-Run with ``make demo``. It starts the emulator on a free loopback port, points the
-``launchdarkly_default`` connection at it through ``AIRFLOW_CONN_LAUNCHDARKLY_DEFAULT``, and drives
-every kind of call the provider makes, printing what happened.
+``make demo`` runs this: it creates a throw-away Airflow home with a SQLite database, starts the
+emulator on a free loopback port (no LaunchDarkly account needed), points ``launchdarkly_default``
+at it, runs ``airflow dags test example_launchdarkly_onboarding`` (the deferrable sensor included),
+and prints what happened on the API side.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import tempfile
+from pathlib import Path
 
-os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="ld-demo-airflow-home-"))
-os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
-
-from airflow_provider_ld.hooks.launchdarkly import LaunchDarklyHook  # noqa: E402
-from airflow_provider_ld.testing import LaunchDarklyEmulator  # noqa: E402
-
+ROOT = Path(__file__).resolve().parents[1]
+DAG_ID = "example_launchdarkly_onboarding"
 TOKEN = "demo-token-0123456789"
-PROJECT, ENVIRONMENT = "demo-project", "production"
+WRITE_KEY = "demo-SECRET-segment-write-key"
 
 
-def step(text: str) -> None:
-    print(f"\n== {text}")
+def airflow_env(home: str, base_url: str) -> dict[str, str]:
+    """The environment of the Airflow commands: a private home, the example DAGs, the emulator connection."""
+    return {
+        **os.environ,
+        "AIRFLOW_HOME": home,
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "example_dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW_CONN_LAUNCHDARKLY_DEFAULT": json.dumps(
+            {"conn_type": "launchdarkly", "host": base_url, "password": TOKEN}
+        ),
+        "AIRFLOW_VAR_LAUNCHDARKLY_SEGMENT_WRITE_KEY": WRITE_KEY,
+    }
 
 
-def main() -> None:
-    with LaunchDarklyEmulator(token=TOKEN) as emulator:
-        os.environ["AIRFLOW_CONN_LAUNCHDARKLY_DEFAULT"] = json.dumps(
-            {"conn_type": "launchdarkly", "host": emulator.base_url, "password": TOKEN}
-        )
-        print(f"LaunchDarkly API emulator at {emulator.base_url}")
-        with LaunchDarklyHook() as hook:
-            step("Check the connection")
-            print(hook.test_connection()[1])
+def run(args: list[str], env: dict[str, str], log: Path) -> int:
+    with log.open("a") as handle:
+        return subprocess.run(args, env=env, stdout=handle, stderr=subprocess.STDOUT).returncode
 
-            step("Create a Segment destination (the write key never shows in output)")
-            segment = hook.create_destination(
-                PROJECT, ENVIRONMENT, kind="segment", name="Segment events", config={"writeKey": "demo-write-key"}
-            )
-            print(json.dumps(segment.to_dict(), indent=2))
 
-            step("Turn it on with a minimal, version-guarded JSON Patch")
-            segment, changed = hook.update_destination(PROJECT, ENVIRONMENT, segment.id, on=True)
-            print(f"changed={changed} on={segment.on} version={segment.version}")
-            segment, changed = hook.update_destination(PROJECT, ENVIRONMENT, segment.id, on=True)
-            print(f"again: changed={changed} (no request sent)")
+def provider_log_lines(text: str) -> list[str]:
+    """The messages this provider's operators, sensor and trigger logged, without timestamps."""
+    messages = []
+    for line in text.splitlines():
+        if "airflow_provider_ld." not in line or "] " not in line:
+            continue
+        message = line.split("] ", 1)[1].rsplit(" [", 1)[0].strip()
+        if message and not message.startswith("loc="):
+            messages.append(message.split(": http", 1)[0])
+    return messages
 
-            step("Guided Snowflake setup: script to run in the warehouse, then complete")
-            script = hook.generate_warehouse_setup_script(
-                PROJECT, ENVIRONMENT, "snowflake-v2", {"snowflakeHostAddress": "acme.snowflakecomputing.com"}
-            )
-            print("\n".join(script.script.splitlines()[:6]) + "\n...")
-            snowflake = hook.complete_warehouse_setup(PROJECT, ENVIRONMENT, "snowflake-v2", script.public_key)
-            print(f"completed destination {snowflake.id} kind={snowflake.kind} on={snowflake.on}")
 
-            step("Destinations in the environment")
-            for destination in hook.list_destinations(PROJECT, ENVIRONMENT):
-                print(f"- {destination.id} {destination.kind:<13} on={destination.on} name={destination.name!r}")
+def report(emulator, log: Path, returncode: int) -> None:
+    calls = emulator.calls_to()
+    text = log.read_text()
+    print("\nWhat the tasks did:")
+    for message in provider_log_lines(text):
+        print(f"  {message}")
+    print(f"\nairflow dags test {DAG_ID}: {'succeeded' if returncode == 0 else 'FAILED'} (log: {log})")
+    print(f"\n{len(calls)} LaunchDarkly API calls:")
+    counts: dict[tuple[str, str, int | None], int] = {}
+    for call in calls:
+        route = "/".join(call.path.split("/")[:4]) + ("/..." if call.path.count("/") > 3 else "")
+        key = (call.method, route, call.status)
+        counts[key] = counts.get(key, 0) + 1
+    for (method, route, status), count in sorted(counts.items(), key=str):
+        print(f"  {count:3d} x {method:<6} {route:<40} -> {status}")
+    print("\nDestinations now in the emulator:")
+    for destination in emulator.destinations:
+        environment = destination["_links"]["self"]["href"].split("/")[5]
+        print(f"  {environment:<11} {destination['kind']:<13} {destination['name']:<17} on={destination['on']}")
+    leaked = [secret for secret in (TOKEN, WRITE_KEY) if secret in text]
+    print(f"\nSecrets in the task logs: {'LEAKED ' + ', '.join(leaked) if leaked else 'none (token and write key masked)'}")
 
-            step("Delete the Segment destination")
-            hook.delete_destination(PROJECT, ENVIRONMENT, segment.id)
-            print(f"{len(hook.list_destinations(PROJECT, ENVIRONMENT))} destination(s) left")
 
-        calls = emulator.calls_to()
-        print(f"\n{len(calls)} API calls made; token sent raw in Authorization, never printed.")
+def main() -> int:
+    sys.path.insert(0, str(ROOT))
+    from airflow_provider_ld.testing import LaunchDarklyEmulator
+
+    home = tempfile.mkdtemp(prefix="ld-demo-airflow-home-")
+    log = Path(home) / "demo.log"
+    airflow = str(Path(sys.executable).parent / "airflow")
+    with LaunchDarklyEmulator(token=TOKEN, setup_delay=3.0) as emulator:
+        print(f"LaunchDarkly API emulator at {emulator.base_url}; Airflow home {home}")
+        env = airflow_env(home, emulator.base_url)
+        print("Creating the Airflow metadata database ...")
+        if run([airflow, "db", "migrate"], env, log) != 0:
+            print(log.read_text()[-3000:])
+            return 1
+        print(f"Running {DAG_ID} with airflow dags test (the sensor defers until the setup completes) ...")
+        returncode = run([airflow, "dags", "test", DAG_ID], env, log)
+        report(emulator, log, returncode)
+    return returncode
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from airflow_provider_ld import __version__
 from airflow_provider_ld.get_provider_info import get_provider_info
@@ -83,3 +82,23 @@ def test_airflow_cli_reports_a_refused_token(launchdarkly_emulator):
     assert "Connection failed!" in output
     assert "401 unauthorized" in output
     assert "wrong-token-zz" not in output
+
+
+def test_provider_info_modules_and_links_import():
+    import importlib
+
+    info = get_provider_info()
+    for section in ("operators", "sensors", "triggers", "hooks"):
+        for entry in info[section]:
+            for module in entry["python-modules"]:
+                importlib.import_module(module)
+    for path in info["extra-links"]:
+        module, _, name = path.rpartition(".")
+        link = getattr(importlib.import_module(module), name)()
+        assert link.name == "LaunchDarkly destination"
+
+
+def test_providers_manager_registers_the_extra_link():
+    from airflow.providers_manager import ProvidersManager
+
+    assert "airflow_provider_ld.links.LaunchDarklyDestinationLink" in ProvidersManager().extra_links_class_names

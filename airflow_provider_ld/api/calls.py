@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from http import HTTPStatus
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,8 +11,10 @@ from pydantic import BaseModel, ValidationError
 
 from airflow_provider_ld import __version__
 from airflow_provider_ld.connection import ConnectionSettings
+from airflow_provider_ld.api.retries import Attempt, RetryPolicy, TransportFailure
 from airflow_provider_ld.exceptions import (
     LaunchDarklyAuthError,
+    LaunchDarklyConnectionError,
     LaunchDarklyConflictError,
     LaunchDarklyError,
     LaunchDarklyNotFoundError,
@@ -145,6 +148,42 @@ def error_from_response(request: ApiRequest, status: int, content: bytes, *, not
     )
 
 
+def final_error(
+    request: ApiRequest,
+    attempt: Attempt,
+    content: bytes,
+    failure: Exception | None,
+    *,
+    retries: int,
+    reason: str,
+    policy: RetryPolicy,
+    host: str,
+) -> LaunchDarklyError:
+    """
+    Build the error raised when a call is given up, worded exactly as the sync hook words it.
+
+    :param request: the call.
+    :param attempt: the last attempt.
+    :param content: the last answer's body.
+    :param failure: the transport exception of the last attempt, if any.
+    :param retries: retries made.
+    :param reason: why no further retry is made.
+    :param policy: the retry policy in force.
+    :param host: the API host, for connection errors.
+    """
+    retryable = policy.should_retry(attempt, idempotent=bool(request.idempotent))
+    note = f"gave up after {retries} retries: {reason}" if retryable else ""
+    if attempt.failure is None:
+        return error_from_response(request, attempt.status or 0, content, note=note)
+    what = "could not connect" if attempt.failure is TransportFailure.NOT_SENT else "connection failed"
+    detail = f"{what} to {host} ({type(failure).__name__})"
+    if attempt.failure is TransportFailure.MAYBE_SENT and not request.idempotent:
+        detail += "; the request may have been applied, and was not repeated because it is not idempotent"
+    if note:
+        detail += f"; {note}"
+    return LaunchDarklyConnectionError(detail, method=request.method, path=request.path)
+
+
 def _error_fields(content: bytes) -> tuple[str | None, str, str | None]:
     try:
         body = json.loads(content) if content else {}
@@ -161,8 +200,6 @@ def _error_fields(content: bytes) -> tuple[str | None, str, str | None]:
 
 
 def _default_message(status: int) -> str:
-    from http import HTTPStatus
-
     try:
         return HTTPStatus(status).phrase.lower()
     except ValueError:

@@ -9,11 +9,11 @@ from typing import Any
 
 from airflow_provider_ld._compat import BaseHook, mask_secret
 from airflow_provider_ld.api import operations
-from airflow_provider_ld.api.calls import USER_AGENT, ApiRequest, error_from_response, parse_response, request_headers
+from airflow_provider_ld.api.calls import USER_AGENT, ApiRequest, final_error, parse_response, request_headers
 from airflow_provider_ld.api.patches import make_patch
 from airflow_provider_ld.api.retries import Attempt, RetryPolicy, TransportFailure
 from airflow_provider_ld.connection import ConnectionSettings, settings_from_connection
-from airflow_provider_ld.exceptions import LaunchDarklyConnectionError, LaunchDarklyError
+from airflow_provider_ld.exceptions import LaunchDarklyError
 from airflow_provider_ld.get_provider_info import CONN_FIELDS, UI_FIELD_BEHAVIOUR
 from airflow_provider_ld.models import (
     CallerIdentity,
@@ -25,7 +25,8 @@ from airflow_provider_ld.models import (
     WarehouseSetupScript,
     validate_destination_config,
 )
-from airflow_provider_ld.models._base import validate_bool, validate_key, validate_name
+from airflow_provider_ld.models._base import validate_bool, validate_name
+from airflow_provider_ld.models.destinations import check_scope, filter_destinations
 from airflow_provider_ld.models.configs import DestinationConfig
 from airflow_provider_ld.models.secrets import secret_values
 
@@ -162,7 +163,16 @@ class LaunchDarklyHook(BaseHook):
                 retry_number, attempt, idempotent=bool(request.idempotent), waited=waited
             )
             if not decision.retry:
-                raise self._final_error(request, attempt, content, failure, retry_number - 1, decision.reason)
+                raise final_error(
+                    request,
+                    attempt,
+                    content,
+                    failure,
+                    retries=retry_number - 1,
+                    reason=decision.reason,
+                    policy=self.retry_policy,
+                    host=self.settings.host,
+                )
             self.log.info(
                 "LaunchDarkly %s answered %s; retry %d of %d in %.2f s (%s; %.1f of %.0f s retry budget used)",
                 request.describe(),
@@ -203,27 +213,6 @@ class LaunchDarklyHook(BaseHook):
         )
         return Attempt(status=response.status_code, headers=response.headers), response.content, None
 
-    def _final_error(
-        self,
-        request: ApiRequest,
-        attempt: Attempt,
-        content: bytes,
-        failure: Exception | None,
-        retries: int,
-        reason: str,
-    ) -> LaunchDarklyError:
-        retryable = self.retry_policy.should_retry(attempt, idempotent=bool(request.idempotent))
-        note = f"gave up after {retries} retries: {reason}" if retryable else ""
-        if attempt.failure is None:
-            return error_from_response(request, attempt.status, content, note=note)
-        what = "could not connect" if attempt.failure is TransportFailure.NOT_SENT else "connection failed"
-        detail = f"{what} to {self.settings.host} ({type(failure).__name__})"
-        if attempt.failure is TransportFailure.MAYBE_SENT and not request.idempotent:
-            detail += "; the request may have been applied, and was not repeated because it is not idempotent"
-        if note:
-            detail += f"; {note}"
-        return LaunchDarklyConnectionError(detail, method=request.method, path=request.path)
-
     # Data Export destinations
 
     def list_destinations(
@@ -237,17 +226,10 @@ class LaunchDarklyHook(BaseHook):
         :param project_key: keep only destinations of this project.
         :param environment_key: keep only destinations of this environment (needs ``project_key``).
         """
-        if project_key is not None:
-            validate_key("project_key", project_key)
-        if environment_key is not None:
-            validate_key("environment_key", environment_key)
-        items = self.call(operations.list_destinations()).items
-        return [
-            item
-            for item in items
-            if (project_key is None or item.project_key == project_key)
-            and (environment_key is None or item.environment_key == environment_key)
-        ]
+        check_scope(project_key, environment_key)
+        return filter_destinations(
+            self.call(operations.list_destinations()).items, project_key=project_key, environment_key=environment_key
+        )
 
     def find_destinations(
         self, project_key: str, environment_key: str, *, name: str | None = None, kind: str | None = None
@@ -260,11 +242,7 @@ class LaunchDarklyHook(BaseHook):
         :param name: exact destination name to match.
         :param kind: destination kind to match.
         """
-        return [
-            item
-            for item in self.list_destinations(project_key, environment_key)
-            if (name is None or item.name == name) and (kind is None or item.kind == kind)
-        ]
+        return filter_destinations(self.list_destinations(project_key, environment_key), name=name, kind=kind)
 
     def create_destination(
         self,
@@ -343,15 +321,19 @@ class LaunchDarklyHook(BaseHook):
         config: Mapping[str, Any] | DestinationConfig | None = None,
         comment: str | None = None,
         allow_unknown_kind: bool = False,
+        current: Destination | None = None,
     ) -> tuple[Destination, bool]:
         """
         Bring a destination to the desired state with the minimal, version-guarded JSON Patch.
 
-        Fields left ``None`` are not touched. No PATCH is sent when nothing differs.
+        Fields left ``None`` are not touched. No PATCH is sent when nothing differs. The version test
+        makes the PATCH fail with ``LaunchDarklyConflictError`` if someone else changed it meanwhile.
 
+        :param current: the destination as just read (saves the GET when the caller has it).
         :return: the destination after the update, and whether a PATCH was sent.
         """
-        current = self.get_destination(project_key, environment_key, destination_id)
+        if current is None or current.id != destination_id:
+            current = self.get_destination(project_key, environment_key, destination_id)
         desired = self.desired_destination_state(
             current, name=name, on=on, config=config, allow_unknown_kind=allow_unknown_kind
         )

@@ -20,6 +20,7 @@ from airflow_provider_ld.models.configs import (
     RedshiftConfig,
     SegmentConfig,
     SnowflakeV2Config,
+    missing_config_fields,
     validate_destination_config,
     validate_kind,
 )
@@ -73,6 +74,7 @@ __all__ = [
     "WarehouseKeyPair",
     "WarehouseSetupRequest",
     "WarehouseSetupScript",
+    "missing_config_fields",
     "validate_delivery_config",
     "validate_destination_config",
     "validate_key",

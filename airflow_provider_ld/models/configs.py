@@ -261,3 +261,30 @@ def _config_error(model: type[DestinationConfig], err: ValidationError) -> Launc
     return LaunchDarklyValidationError(
         f"{field}: {reason} ({fields})", field=field, allowed=tuple(model.model_fields)
     )
+
+
+def missing_config_fields(kind: str | None, config: Any) -> list[str]:
+    """
+    Return the fields ``kind`` requires that ``config`` (as the API returned it) lacks or leaves empty.
+
+    Kinds whose keys are unconfirmed, and unknown kinds, require nothing. ``mparticle`` needs
+    ``userIdentity`` or ``userIdentities``.
+
+    :param kind: the destination's kind.
+    :param config: the destination's ``config`` (secret values may be ``SecretStr``).
+    """
+    model = CONFIG_MODELS.get(kind or "")
+    if model is None or not model.confirmed:
+        return []
+    values = config if isinstance(config, dict) else {}
+
+    def present(name: str) -> bool:
+        value = values.get(name)
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        return value not in (None, "", [], {})
+
+    missing = [name for name, info in model.model_fields.items() if info.is_required() and not present(name)]
+    if model is MParticleConfig and not (present("userIdentity") or present("userIdentities")):
+        missing.append("userIdentity")
+    return missing

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from airflow_provider_ld.models._base import ApiModel, ConfigHoldingModel, Link
+from airflow_provider_ld.models._base import ApiModel, ConfigHoldingModel, Link, validate_key
 
 _DESTINATION_PATH = "/api/v2/destinations/"
 
@@ -62,3 +62,36 @@ class DestinationList(ApiModel):
 
     links: dict[str, Link] = Field(default_factory=dict, alias="_links")
     items: list[Destination] = Field(default_factory=list)
+
+
+def check_scope(project_key: str | None, environment_key: str | None) -> None:
+    """Check the optional project and environment keys of a listing filter."""
+    if project_key is not None:
+        validate_key("project_key", project_key)
+    if environment_key is not None:
+        validate_key("environment_key", environment_key)
+
+
+def filter_destinations(
+    items: list[Destination],
+    *,
+    project_key: str | None = None,
+    environment_key: str | None = None,
+    name: str | None = None,
+    kind: str | None = None,
+) -> list[Destination]:
+    """
+    Keep the destinations that match every given criterion (``None`` matches anything).
+
+    :param items: destinations, e.g. the account-wide listing.
+    :param project_key: project key, read from each destination's ``self`` link.
+    :param environment_key: environment key, read from each destination's ``self`` link.
+    :param name: exact name.
+    :param kind: kind.
+    """
+    wanted = {"project_key": project_key, "environment_key": environment_key, "name": name, "kind": kind}
+    return [
+        item
+        for item in items
+        if all(value is None or getattr(item, field) == value for field, value in wanted.items())
+    ]

@@ -122,7 +122,7 @@ def test_connection_refused_is_retried_even_for_create(monkeypatch, fake_sleep):
     hook = LaunchDarklyHook(sleep=fake_sleep, retry_policy=RetryPolicy(max_retries=2, jitter=lambda: 0.0))
     with pytest.raises(LaunchDarklyConnectionError) as info:
         create(hook)
-    assert f"could not connect to 127.0.0.1 (ConnectionError); gave up after 2 retries" in str(info.value)
+    assert "could not connect to 127.0.0.1 (ConnectionError); gave up after 2 retries" in str(info.value)
     assert len(fake_sleep.waits) == 2
 
 

@@ -1,0 +1,355 @@
+"""
+The async LaunchDarkly client (``httpx``) used by triggers, built on the same pure core as the sync hook.
+
+Requests are built by :mod:`airflow_provider_ld.api.operations`, headed by
+:func:`~airflow_provider_ld.api.calls.request_headers`, read by
+:func:`~airflow_provider_ld.api.calls.parse_response` and retried as
+:meth:`~airflow_provider_ld.api.retries.RetryPolicy.decide` says; only the transport differs.
+One ``httpx.AsyncClient`` per event loop and base URL is shared by every hook in that loop, so many
+triggers on one triggerer share one connection pool. The token travels in per-request headers only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import ssl
+import weakref
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any, Self
+
+import httpx
+
+from airflow_provider_ld._compat import BaseHook, mask_secret
+from airflow_provider_ld.api import operations
+from airflow_provider_ld.api.calls import (
+    USER_AGENT,
+    ApiRequest,
+    final_error,
+    parse_response,
+    request_headers,
+)
+from airflow_provider_ld.api.retries import Attempt, RetryPolicy, TransportFailure
+from airflow_provider_ld.connection import ConnectionSettings, settings_from_connection
+from airflow_provider_ld.models import CallerIdentity, Destination
+from airflow_provider_ld.models.destinations import check_scope, filter_destinations
+from airflow_provider_ld.models.secrets import secret_values
+
+#: httpx errors raised before the request could reach the server.
+_NOT_SENT_ERRORS: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def classify_httpx_error(error: Exception) -> TransportFailure:
+    """
+    Tell whether an ``httpx`` transport error happened before the request could reach the server.
+
+    Connection refused, name resolution, connect and pool timeouts mean it never did; anything later (read
+    timeout, connection dropped, protocol error) means the server may have acted.
+    """
+    return TransportFailure.NOT_SENT if isinstance(error, _NOT_SENT_ERRORS) else TransportFailure.MAYBE_SENT
+
+
+# One shared client per (event loop, base URL)
+
+
+@dataclass
+class _SharedClient:
+    client: httpx.AsyncClient
+    users: int = 0
+
+
+#: Shared clients by event loop (held weakly: a loop that is gone drops its clients) and base URL.
+_CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, _SharedClient]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+#: One TLS context per process: loading the CA bundle takes tens of milliseconds, so it is built once,
+#: off the loop.
+_SSL_CONTEXT: ssl.SSLContext | None = None
+
+
+async def _ssl_context() -> ssl.SSLContext | bool:
+    global _SSL_CONTEXT
+    create = getattr(httpx, "create_ssl_context", None)
+    if create is None:  # pragma: no cover - httpx before 0.28 builds its own
+        return True
+    if _SSL_CONTEXT is None:
+        context = await asyncio.to_thread(create, trust_env=False)
+        _SSL_CONTEXT = _SSL_CONTEXT or context
+    return _SSL_CONTEXT
+
+
+def _new_client(base_url: str, verify: ssl.SSLContext | bool) -> httpx.AsyncClient:
+    # No token and no timeout here: both come with each request, so hooks with other settings can share it.
+    return httpx.AsyncClient(
+        base_url=base_url,
+        headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+        verify=verify,
+        follow_redirects=False,
+        trust_env=False,
+    )
+
+
+def _acquire_client(
+    loop: asyncio.AbstractEventLoop, base_url: str, verify: ssl.SSLContext | bool
+) -> httpx.AsyncClient:
+    clients = _CLIENTS.setdefault(loop, {})
+    shared = clients.get(base_url)
+    if shared is None or shared.client.is_closed:
+        shared = clients[base_url] = _SharedClient(_new_client(base_url, verify))
+    shared.users += 1
+    return shared.client
+
+
+async def _release_client(loop: asyncio.AbstractEventLoop, base_url: str, client: httpx.AsyncClient) -> None:
+    clients = _CLIENTS.get(loop, {})
+    shared = clients.get(base_url)
+    if shared is None or shared.client is not client:
+        return
+    shared.users -= 1
+    if shared.users <= 0:
+        del clients[base_url]
+        await client.aclose()
+
+
+# Reading the connection without blocking the event loop
+
+
+async def _aget_connection(conn_id: str) -> Any:
+    aget_connection = getattr(BaseHook, "aget_connection", None)
+    if aget_connection is not None:
+        return await aget_connection(conn_id)
+    # Airflow 3.0 has no async connection API: read it in a worker thread.
+    from asgiref.sync import sync_to_async
+
+    return await sync_to_async(BaseHook.get_connection)(conn_id)
+
+
+async def _aextra_dejson(conn: Any) -> dict[str, Any]:
+    aextra = getattr(conn, "aextra_dejson", None)
+    if aextra is not None and inspect.iscoroutinefunction(aextra):
+        return await aextra()
+    # Connections without ``aextra_dejson`` may talk to the supervisor to mask extras: not on the loop.
+    from asgiref.sync import sync_to_async
+
+    return await sync_to_async(lambda: conn.extra_dejson)()
+
+
+async def _amask_secret(value: str) -> None:
+    if not value:
+        return
+    try:
+        from airflow.sdk.log import amask_secret
+    except ImportError:  # pragma: no cover - Airflow 3.0
+        mask_secret(value)
+        return
+    await amask_secret(value)
+
+
+class LaunchDarklyAsyncHook(BaseHook):
+    """
+    Call the LaunchDarkly REST API from async code (triggers) over a shared ``httpx.AsyncClient``.
+
+    Takes the same connection as :class:`~airflow_provider_ld.hooks.launchdarkly.LaunchDarklyHook`, applies
+    the same retry policy, and raises the same errors with the same messages.
+
+    :param launchdarkly_conn_id: the Airflow connection to use.
+    :param timeout: seconds per request; overrides the connection's ``timeout`` extra.
+    :param max_retries: retries per request; overrides the connection's ``max_retries`` extra.
+    :param max_retry_wait: total seconds of waiting per request; overrides the ``max_retry_wait`` extra.
+    :param retry_policy: a ready :class:`RetryPolicy` (mainly for tests); built from the settings otherwise.
+    :param sleep: the coroutine function used to wait between retries (injectable for tests).
+    """
+
+    conn_name_attr = "launchdarkly_conn_id"
+    default_conn_name = "launchdarkly_default"
+    conn_type = "launchdarkly"
+    hook_name = "LaunchDarkly"
+
+    def __init__(
+        self,
+        launchdarkly_conn_id: str = default_conn_name,
+        *,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        max_retry_wait: float | None = None,
+        retry_policy: RetryPolicy | None = None,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
+        super().__init__()
+        self.launchdarkly_conn_id = launchdarkly_conn_id
+        self._overrides = {"timeout": timeout, "max_retries": max_retries, "max_retry_wait": max_retry_wait}
+        self._retry_policy = retry_policy
+        self._sleep = sleep
+        self._settings: ConnectionSettings | None = None
+        self._client: httpx.AsyncClient | None = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(launchdarkly_conn_id={self.launchdarkly_conn_id!r})"
+
+    # Plumbing
+
+    async def get_settings(self) -> ConnectionSettings:
+        """Read and check the connection once, without blocking the event loop; the token is masked."""
+        if self._settings is None:
+            conn = await _aget_connection(self.launchdarkly_conn_id)
+            view = SimpleNamespace(
+                host=conn.host,
+                port=conn.port,
+                password=conn.password,
+                extra_dejson=await _aextra_dejson(conn),
+            )
+            settings = settings_from_connection(view, **self._overrides)
+            await _amask_secret(settings.token)
+            self._settings = settings
+        return self._settings
+
+    def retry_policy_for(self, settings: ConnectionSettings) -> RetryPolicy:
+        """Return the retry rules for this hook's requests."""
+        if self._retry_policy is None:
+            self._retry_policy = RetryPolicy(
+                max_retries=settings.max_retries, max_wait=settings.max_retry_wait
+            )
+        return self._retry_policy
+
+    async def get_conn(self) -> httpx.AsyncClient:
+        """Return the ``httpx.AsyncClient`` shared by the hooks of this event loop for this base URL."""
+        settings = await self.get_settings()
+        verify = await _ssl_context()
+        loop = asyncio.get_running_loop()
+        # No await from here on, so concurrent calls cannot both take a share.
+        if self._client is None or self._client_loop is not loop or self._client.is_closed:
+            self._client = _acquire_client(loop, settings.base_url, verify)
+            self._client_loop = loop
+        return self._client
+
+    async def aclose(self) -> None:
+        """Stop using the shared client; the last hook of a loop to let go of it closes it."""
+        client, loop = self._client, self._client_loop
+        self._client = self._client_loop = None
+        if client is not None and loop is not None and self._settings is not None:
+            await _release_client(loop, self._settings.base_url, client)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def call(self, request: ApiRequest) -> Any:
+        """
+        Send one call with the retry policy and return its parsed answer.
+
+        :param request: a call built by :mod:`airflow_provider_ld.api.operations`.
+        :return: the request's response model, or ``None`` for calls without a body.
+        """
+        settings = await self.get_settings()
+        policy = self.retry_policy_for(settings)
+        for value in secret_values(request.body):
+            await _amask_secret(value)
+        client = await self.get_conn()
+        headers = request_headers(settings, request)
+        data = request.encoded_body()
+        waited, retry_number = 0.0, 0
+        while True:
+            attempt, content, failure = await self._send(client, settings, request, headers, data)
+            if attempt.failure is None and attempt.status is not None and attempt.status < 400:
+                return parse_response(request, attempt.status, content)
+            retry_number += 1
+            decision = policy.decide(
+                retry_number, attempt, idempotent=bool(request.idempotent), waited=waited
+            )
+            if not decision.retry:
+                raise final_error(
+                    request,
+                    attempt,
+                    content,
+                    failure,
+                    retries=retry_number - 1,
+                    reason=decision.reason,
+                    policy=policy,
+                    host=settings.host,
+                )
+            self.log.info(
+                "LaunchDarkly %s answered %s; retry %d of %d in %.2f s (%s; %.1f of %.0f s retry budget used)",
+                request.describe(),
+                attempt.describe(),
+                retry_number,
+                policy.max_retries,
+                decision.wait,
+                decision.reason,
+                waited,
+                policy.max_wait,
+            )
+            await self._sleep(decision.wait)
+            waited += decision.wait
+
+    async def _send(
+        self,
+        client: httpx.AsyncClient,
+        settings: ConnectionSettings,
+        request: ApiRequest,
+        headers: dict[str, str],
+        data: bytes | None,
+    ) -> tuple[Attempt, bytes, Exception | None]:
+        try:
+            response = await client.request(
+                request.method, request.path, content=data, headers=headers, timeout=settings.timeout
+            )
+        except httpx.TransportError as err:
+            self.log.debug("LaunchDarkly %s failed: %s", request.describe(), type(err).__name__)
+            return Attempt(failure=classify_httpx_error(err)), b"", err
+        self.log.debug(
+            "LaunchDarkly %s -> %s in %.0f ms",
+            request.describe(),
+            response.status_code,
+            response.elapsed.total_seconds() * 1000,
+        )
+        return Attempt(status=response.status_code, headers=dict(response.headers)), response.content, None
+
+    # Data Export destinations (read-only: what triggers need)
+
+    async def list_destinations(
+        self, project_key: str | None = None, environment_key: str | None = None
+    ) -> list[Destination]:
+        """
+        List destinations: all in the account, or those of one project (and environment).
+
+        :param project_key: keep only destinations of this project.
+        :param environment_key: keep only destinations of this environment.
+        """
+        check_scope(project_key, environment_key)
+        listing = await self.call(operations.list_destinations())
+        return filter_destinations(listing.items, project_key=project_key, environment_key=environment_key)
+
+    async def find_destinations(
+        self, project_key: str, environment_key: str, *, name: str | None = None, kind: str | None = None
+    ) -> list[Destination]:
+        """
+        Return the destinations of one environment with the given name and/or kind.
+
+        :param project_key: the project key.
+        :param environment_key: the environment key.
+        :param name: exact destination name to match.
+        :param kind: destination kind to match.
+        """
+        return filter_destinations(await self.list_destinations(project_key, environment_key), name=name, kind=kind)
+
+    async def get_destination(
+        self, project_key: str, environment_key: str, destination_id: str
+    ) -> Destination:
+        """Return one destination; raises ``LaunchDarklyNotFoundError`` if it does not exist."""
+        return await self.call(operations.get_destination(project_key, environment_key, destination_id))
+
+    # Identity
+
+    async def get_caller_identity(self) -> CallerIdentity:
+        """Return who the token belongs to and what it may reach."""
+        return await self.call(operations.get_caller_identity())
+
+
+__all__ = ["LaunchDarklyAsyncHook", "classify_httpx_error"]

@@ -1,0 +1,1 @@
+"""Operators for LaunchDarkly Data Export destinations."""

@@ -1,0 +1,512 @@
+"""
+Operators that create, update, toggle, delete and set up LaunchDarkly Data Export destinations.
+
+Every operator checks its input before sending anything, returns a JSON summary (secrets redacted)
+to XCom, logs what it did with the destination id and a link, and is safe to retry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from airflow_provider_ld.exceptions import (
+    LaunchDarklyError,
+    LaunchDarklyNotFoundError,
+    LaunchDarklyValidationError,
+)
+from airflow_provider_ld.models import Destination, WarehouseSetupRequest
+from airflow_provider_ld.models._base import validate_key, validate_name
+from airflow_provider_ld.models.configs import (
+    WAREHOUSE_COMPLETE_KINDS,
+    WAREHOUSE_SETUP_KINDS,
+    validate_destination_config,
+    validate_kind,
+)
+from airflow_provider_ld.operators._base import LaunchDarklyBaseOperator
+
+IF_EXISTS_CHOICES = ("adopt", "update", "fail")
+
+
+def _check_target(destination_id: str | None, name: str | None) -> None:
+    if not destination_id and not name:
+        raise LaunchDarklyValidationError(
+            "destination_id: give destination_id, or name (and optionally kind) to find the destination",
+            field="destination_id",
+        )
+
+
+class _TargetedDestinationOperator(LaunchDarklyBaseOperator):
+    """
+    An operator acting on one existing destination, named by ``destination_id`` or by ``name`` and ``kind``.
+
+    :param destination_id: the destination's ``_id`` (templated).
+    :param name: find the destination by this exact name instead (templated).
+    :param kind: with ``name``, only match this kind (templated).
+    """
+
+    template_fields: Sequence[str] = (
+        *LaunchDarklyBaseOperator.template_fields,
+        "destination_id",
+        "name",
+        "kind",
+    )
+
+    def __init__(
+        self, *, destination_id: str | None = None, name: str | None = None, kind: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        _check_target(destination_id, name)
+        self.destination_id = destination_id
+        self.name = name
+        self.kind = kind
+
+    def check_target(self) -> None:
+        """Check the rendered keys and lookup fields before any request."""
+        validate_key("project_key", self.project_key)
+        validate_key("environment_key", self.environment_key)
+        _check_target(self.destination_id, self.name)
+        if self.destination_id:
+            validate_key("destination_id", self.destination_id)
+        else:
+            validate_name("name", self.name, required=True)
+        if self.kind is not None:
+            validate_kind(self.kind, allow_unknown=True)
+
+    def find_target(self) -> Destination | None:
+        """Return the destination, or ``None`` when it does not exist."""
+        if self.destination_id:
+            try:
+                return self.hook.get_destination(self.project_key, self.environment_key, self.destination_id)
+            except LaunchDarklyNotFoundError:
+                return None
+        matches = self.hook.find_destinations(self.project_key, self.environment_key, name=self.name, kind=self.kind)
+        if len(matches) > 1:
+            ids = ", ".join(match.id for match in matches)
+            raise LaunchDarklyValidationError(
+                f"name: {len(matches)} destinations named {self.name!r} in {self.project_key}/"
+                f"{self.environment_key} ({ids}); pass kind or destination_id to pick one",
+                field="name",
+            )
+        return matches[0] if matches else None
+
+    def require_target(self) -> Destination:
+        """Return the destination or fail with an error that says how it was looked up."""
+        destination = self.find_target()
+        if destination is None:
+            how = f"id {self.destination_id!r}" if self.destination_id else f"name {self.name!r}"
+            if self.kind and not self.destination_id:
+                how += f" and kind {self.kind!r}"
+            raise LaunchDarklyNotFoundError(
+                f"no destination with {how} in {self.project_key}/{self.environment_key}"
+            )
+        return destination
+
+
+class LaunchDarklyCreateDestinationOperator(LaunchDarklyBaseOperator):
+    """
+    Create a Data Export destination, or adopt the one that already has this name and kind.
+
+    Idempotent: a destination with the same ``name`` and ``kind`` in the environment is adopted instead
+    of creating a second one, so a retried task (even after a lost answer) converges.
+
+    :param kind: destination kind, e.g. ``segment``, ``kinesis``, ``snowflake-v2`` (templated).
+    :param name: destination name; also the key used to find it again (templated).
+    :param config: the kind's settings in the API's spelling (templated; secrets are masked in logs and
+        rendered fields). Prefer templating secrets from a Variable or Connection over literals.
+    :param on: whether export is on (templated).
+    :param if_exists: ``adopt`` (default: keep the existing destination as is), ``update`` (bring its
+        config and ``on`` to the requested values with one version-guarded PATCH), or ``fail``.
+    :param allow_unknown_kind: send a kind (or config fields) this release does not know.
+    """
+
+    template_fields: Sequence[str] = (*LaunchDarklyBaseOperator.template_fields, "kind", "name", "config", "on")
+    template_fields_renderers = {"config": "json"}
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        name: str,
+        config: Mapping[str, Any] | str,
+        on: bool = False,
+        if_exists: str = "adopt",
+        allow_unknown_kind: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if if_exists not in IF_EXISTS_CHOICES:
+            raise LaunchDarklyValidationError(
+                f"if_exists: {if_exists!r} is not allowed; allowed values: {', '.join(IF_EXISTS_CHOICES)}",
+                field="if_exists",
+                allowed=IF_EXISTS_CHOICES,
+            )
+        self.kind = kind
+        self.name = name
+        self.config = config
+        self.on = on
+        self.if_exists = if_exists
+        self.allow_unknown_kind = allow_unknown_kind
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        validate_key("project_key", self.project_key)
+        validate_key("environment_key", self.environment_key)
+        validate_kind(self.kind, allow_unknown=self.allow_unknown_kind)
+        validate_name("name", self.name, required=True)
+        self.on = self.rendered_bool("on", self.on)
+        self.config = self.rendered_mapping("config", self.config)
+        validate_destination_config(self.kind, self.config, allow_unknown=self.allow_unknown_kind)
+        try:
+            url = self.push_destination_url(context)
+            action, destination = self._create_or_adopt()
+            self.log_action(action, destination, url)
+            return self.summarize(action, destination, url)
+        finally:
+            self.close_hook()
+
+    def _create_or_adopt(self) -> tuple[str, Destination]:
+        existing = self.hook.find_destinations(self.project_key, self.environment_key, name=self.name, kind=self.kind)
+        if len(existing) > 1:
+            raise LaunchDarklyValidationError(
+                f"name: {len(existing)} {self.kind} destinations are already named {self.name!r} in "
+                f"{self.project_key}/{self.environment_key}; rename or delete the extra ones",
+                field="name",
+            )
+        if not existing:
+            destination = self.hook.create_destination(
+                self.project_key,
+                self.environment_key,
+                kind=self.kind,
+                name=self.name,
+                config=self.config,
+                on=self.on,
+                allow_unknown_kind=self.allow_unknown_kind,
+            )
+            return "created", destination
+        return self._adopt(existing[0])
+
+    def _adopt(self, destination: Destination) -> tuple[str, Destination]:
+        if self.if_exists == "fail":
+            raise LaunchDarklyValidationError(
+                f"name: a {self.kind} destination named {self.name!r} already exists in "
+                f"{self.project_key}/{self.environment_key} ({destination.id}) and if_exists='fail'",
+                field="name",
+            )
+        if self.if_exists == "adopt":
+            if destination.on != self.on:
+                self.log.warning(
+                    "Adopted destination %s has on=%s, not the requested %s; use if_exists='update' to change it",
+                    destination.id,
+                    destination.on,
+                    self.on,
+                )
+            return "adopted", destination
+        updated, changed = self.hook.update_destination(
+            self.project_key,
+            self.environment_key,
+            destination.id,
+            on=self.on,
+            config=self.config,
+            allow_unknown_kind=self.allow_unknown_kind,
+            current=destination,
+        )
+        return ("updated" if changed else "adopted"), updated
+
+
+class LaunchDarklyUpdateDestinationOperator(_TargetedDestinationOperator):
+    """
+    Bring a destination to a desired state with the minimal, version-guarded JSON Patch.
+
+    No request beyond the read is sent when nothing differs. Fields left ``None`` are not touched.
+
+    :param config: desired config (templated); checked against the destination's kind.
+    :param on: desired export state (templated).
+    :param new_name: rename the destination (templated).
+    :param comment: audit-log comment, sent in the API's ``{comment, patch}`` envelope.
+    """
+
+    template_fields: Sequence[str] = (*_TargetedDestinationOperator.template_fields, "config", "on", "new_name", "comment")
+    template_fields_renderers = {"config": "json"}
+
+    def __init__(
+        self,
+        *,
+        config: Mapping[str, Any] | None = None,
+        on: bool | None = None,
+        new_name: str | None = None,
+        comment: str | None = None,
+        allow_unknown_kind: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.config = config
+        self.on = on
+        self.new_name = new_name
+        self.comment = comment
+        self.allow_unknown_kind = allow_unknown_kind
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        self.check_target()
+        if self.on is not None:
+            self.on = self.rendered_bool("on", self.on)
+        if self.config is not None:
+            self.config = self.rendered_mapping("config", self.config)
+        validate_name("new_name", self.new_name)
+        if self.config is not None and self.kind:
+            validate_destination_config(self.kind, self.config, allow_unknown=self.allow_unknown_kind)
+        try:
+            url = self.push_destination_url(context)
+            current = self.require_target()
+            updated, changed = self.hook.update_destination(
+                self.project_key,
+                self.environment_key,
+                current.id,
+                name=self.new_name,
+                on=self.on,
+                config=self.config,
+                comment=self.comment,
+                allow_unknown_kind=self.allow_unknown_kind,
+                current=current,
+            )
+            action = "updated" if changed else "unchanged"
+            self.log_action(action, updated, url)
+            return self.summarize(action, updated, url)
+        finally:
+            self.close_hook()
+
+
+class LaunchDarklyToggleDestinationOperator(_TargetedDestinationOperator):
+    """
+    Turn a destination's export on or off; one PATCH, and only when the state differs.
+
+    :param on: the wanted state (templated).
+    :param comment: audit-log comment for the change.
+    """
+
+    template_fields: Sequence[str] = (*_TargetedDestinationOperator.template_fields, "on", "comment")
+
+    def __init__(self, *, on: bool, comment: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.on = on
+        self.comment = comment
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        self.check_target()
+        self.on = self.rendered_bool("on", self.on)
+        try:
+            url = self.push_destination_url(context)
+            current = self.require_target()
+            updated, changed = self.hook.update_destination(
+                self.project_key, self.environment_key, current.id, on=self.on, comment=self.comment, current=current
+            )
+            action = ("turned on" if self.on else "turned off") if changed else "unchanged"
+            self.log_action(action, updated, url)
+            return self.summarize(action, updated, url)
+        finally:
+            self.close_hook()
+
+
+class LaunchDarklyDeleteDestinationOperator(_TargetedDestinationOperator):
+    """
+    Delete a destination. One that is already gone counts as success unless ``missing_ok=False``.
+
+    :param missing_ok: succeed when there is nothing to delete (default ``True``).
+    """
+
+    def __init__(self, *, missing_ok: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.missing_ok = missing_ok
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        self.check_target()
+        try:
+            url = self.push_destination_url(context)
+            destination = self.find_target() if self.missing_ok else self.require_target()
+            if destination is None:
+                self.log.info("No destination to delete in %s/%s; already gone", self.project_key, self.environment_key)
+                return {
+                    "action": "absent",
+                    "destination_id": self.destination_id,
+                    "project_key": self.project_key,
+                    "environment_key": self.environment_key,
+                    "name": self.name,
+                    "url": url,
+                }
+            try:
+                self.hook.delete_destination(self.project_key, self.environment_key, destination.id)
+            except LaunchDarklyNotFoundError:
+                if not self.missing_ok:
+                    raise
+            self.log_action("deleted", destination, url)
+            return self.summarize("deleted", destination, url)
+        finally:
+            self.close_hook()
+
+
+class LaunchDarklyWarehouseSetupOperator(LaunchDarklyBaseOperator):
+    """
+    Start a guided warehouse setup: get the SQL script (and key pair or IAM policies) to apply.
+
+    The script goes to the task log and to XCom; only public keys are returned by LaunchDarkly, and
+    secrets sent in ``setup`` (e.g. ``clickHousePassword``) are masked. When a destination of this kind
+    (and ``setup["name"]``, if given) already exists, nothing is started and the existing destination is
+    returned (``action="exists"``), so re-running the DAG never creates a second destination.
+
+    :param kind: ``snowflake-v2``, ``redshift`` or ``clickhouse`` (templated).
+    :param setup: optional names and settings, see ``WarehouseSetupRequest`` (templated).
+    :param include_trust_policy: also fetch the AWS trust policy for Data Export (e.g. for Redshift).
+    """
+
+    template_fields: Sequence[str] = (*LaunchDarklyBaseOperator.template_fields, "kind", "setup")
+    template_fields_renderers = {"setup": "json"}
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        setup: Mapping[str, Any] | None = None,
+        include_trust_policy: bool = False,
+        allow_unknown_kind: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.kind = kind
+        self.setup = setup
+        self.include_trust_policy = include_trust_policy
+        self.allow_unknown_kind = allow_unknown_kind
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        validate_key("project_key", self.project_key)
+        validate_key("environment_key", self.environment_key)
+        validate_kind(self.kind, allowed=WAREHOUSE_SETUP_KINDS, allow_unknown=self.allow_unknown_kind)
+        request = WarehouseSetupRequest.parse(self.rendered_mapping("setup", self.setup))
+        try:
+            url = self.push_destination_url(context)
+            existing = self.hook.find_destinations(
+                self.project_key, self.environment_key, name=request.name, kind=self.kind
+            )
+            if existing:
+                self.log_action("found existing", existing[0], url)
+                return {**self.summarize("exists", existing[0], url), "setup": None}
+            script = self.hook.generate_warehouse_setup_script(
+                self.project_key, self.environment_key, self.kind, request, allow_unknown_kind=self.allow_unknown_kind
+            )
+            result = {
+                "action": "setup started",
+                "kind": self.kind,
+                "project_key": self.project_key,
+                "environment_key": self.environment_key,
+                "url": url,
+                "setup": script.to_dict(),
+            }
+            if self.include_trust_policy:
+                policy = self.hook.generate_trust_policy(self.project_key, self.environment_key)
+                result["trust_policy"] = policy.to_dict()
+            self._log_handover(script)
+            return result
+        finally:
+            self.close_hook()
+
+    def _log_handover(self, script: Any) -> None:
+        self.log.info(
+            "Started %s setup for %s/%s. Run this script in the warehouse, then complete the setup:\n%s",
+            self.kind,
+            self.project_key,
+            self.environment_key,
+            script.script,
+        )
+        if script.redshift_iam_permissions_policy:
+            self.log.info("IAM permissions policy for the Redshift role:\n%s", script.redshift_iam_permissions_policy)
+        if script.redshift_iam_trust_policy:
+            self.log.info("IAM trust policy for the Redshift role:\n%s", script.redshift_iam_trust_policy)
+
+
+class LaunchDarklyCompleteWarehouseSetupOperator(LaunchDarklyBaseOperator):
+    """
+    Finish a pending warehouse setup once its script ran in the warehouse.
+
+    If the setup was already completed (e.g. this task is retried after a lost answer) the completed
+    destination of this kind (and ``name``) is adopted instead of failing.
+
+    :param kind: the warehouse kind the setup was started for (templated).
+    :param public_key: the ``publicKey`` the setup returned; required for ``snowflake-v2`` (templated,
+        e.g. ``"{{ ti.xcom_pull('setup')['setup']['publicKey'] }}"``).
+    :param name: the destination name given at setup, to find it when adopting (templated).
+    """
+
+    template_fields: Sequence[str] = (*LaunchDarklyBaseOperator.template_fields, "kind", "public_key", "name")
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        public_key: str | None = None,
+        name: str | None = None,
+        allow_unknown_kind: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.kind = kind
+        self.public_key = public_key
+        self.name = name
+        self.allow_unknown_kind = allow_unknown_kind
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        validate_key("project_key", self.project_key)
+        validate_key("environment_key", self.environment_key)
+        validate_kind(self.kind, allowed=WAREHOUSE_COMPLETE_KINDS, allow_unknown=self.allow_unknown_kind)
+        try:
+            url = self.push_destination_url(context)
+            action, destination = self._complete_or_adopt()
+            self.log_action(action, destination, url)
+            return self.summarize(action, destination, url)
+        finally:
+            self.close_hook()
+
+    def _complete_or_adopt(self) -> tuple[str, Destination]:
+        if self.kind == "snowflake-v2" and not self.public_key:
+            # The setup step found an existing destination and started nothing: adopt it.
+            existing = self._existing()
+            if len(existing) == 1:
+                return "adopted", existing[0]
+            raise LaunchDarklyValidationError(
+                "public_key: required for kind 'snowflake-v2' (the publicKey the setup returned)",
+                field="public_key",
+            )
+        try:
+            destination = self.hook.complete_warehouse_setup(
+                self.project_key,
+                self.environment_key,
+                self.kind,
+                self.public_key or None,
+                allow_unknown_kind=self.allow_unknown_kind,
+            )
+            return "completed", destination
+        except LaunchDarklyNotFoundError as err:
+            existing = self._existing()
+            if len(existing) == 1:
+                self.log.info("No pending %s setup; adopting the completed destination", self.kind)
+                return "adopted", existing[0]
+            raise LaunchDarklyNotFoundError(
+                f"no pending {self.kind} setup in {self.project_key}/{self.environment_key} and "
+                f"{len(existing)} completed ones match; run the setup operator first",
+                method=err.method,
+                path=err.path,
+                status_code=err.status_code,
+                code=err.code,
+                request_id=err.request_id,
+            ) from err
+
+    def _existing(self) -> list[Destination]:
+        return self.hook.find_destinations(self.project_key, self.environment_key, name=self.name, kind=self.kind)
+
+
+__all__ = [
+    "LaunchDarklyCompleteWarehouseSetupOperator",
+    "LaunchDarklyCreateDestinationOperator",
+    "LaunchDarklyDeleteDestinationOperator",
+    "LaunchDarklyError",
+    "LaunchDarklyToggleDestinationOperator",
+    "LaunchDarklyUpdateDestinationOperator",
+    "LaunchDarklyWarehouseSetupOperator",
+]

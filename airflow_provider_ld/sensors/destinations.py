@@ -1,0 +1,251 @@
+"""A sensor that waits until a Data Export destination is configured (poke, reschedule or deferrable)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_ld.exceptions import (
+    LaunchDarklyAuthError,
+    LaunchDarklyConflictError,
+    LaunchDarklyConnectionError,
+    LaunchDarklyError,
+    LaunchDarklyNotFoundError,
+    LaunchDarklyRateLimitError,
+    LaunchDarklyServerError,
+    LaunchDarklyValidationError,
+)
+from airflow_provider_ld.hooks.launchdarkly import LaunchDarklyHook
+from airflow_provider_ld.models import Destination
+from airflow_provider_ld.models._base import validate_key
+from airflow_provider_ld.readiness import (
+    describe_target,
+    destination_summary,
+    evaluate_readiness,
+    select_destination,
+    validate_target,
+)
+from airflow_provider_ld.triggers.destinations import (
+    TRANSIENT_ERRORS,
+    LaunchDarklyDestinationConfiguredTrigger,
+)
+
+try:
+    from airflow.sdk import BaseSensorOperator, PokeReturnValue
+except ImportError:  # pragma: no cover - Airflow 3.0
+    from airflow.sensors.base import BaseSensorOperator, PokeReturnValue  # type: ignore[no-redef]
+
+try:
+    from airflow.sdk.exceptions import AirflowSensorTimeout
+except ImportError:  # pragma: no cover - Airflow 3.0
+    from airflow.exceptions import AirflowSensorTimeout  # type: ignore[no-redef]
+
+try:
+    from airflow.sdk.configuration import conf
+except ImportError:  # pragma: no cover - Airflow 3.0
+    from airflow.configuration import conf  # type: ignore[no-redef]
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+#: Error classes an ``error`` event can name (``error_type``), so ``execute_complete`` raises the same class.
+_EVENT_ERRORS: dict[str, type[LaunchDarklyError]] = {
+    cls.__name__: cls
+    for cls in (
+        LaunchDarklyAuthError,
+        LaunchDarklyConflictError,
+        LaunchDarklyConnectionError,
+        LaunchDarklyError,
+        LaunchDarklyNotFoundError,
+        LaunchDarklyRateLimitError,
+        LaunchDarklyServerError,
+        LaunchDarklyValidationError,
+    )
+}
+
+
+class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
+    """
+    Wait until a LaunchDarkly Data Export destination is configured, and return its summary.
+
+    The destination is found by ``destination_id``, or else by ``name`` and ``kind`` (several matches are an
+    error). It counts as configured when it exists, its config holds every field its kind requires, a guided
+    Redshift setup has completed, and (with ``require_on``) export is on; see
+    :func:`~airflow_provider_ld.readiness.evaluate_readiness`.
+
+    A destination that does not exist yet, and rate limiting, server or connection errors, mean "not yet";
+    a refused token or invalid input fail the task at once. The return value (XCom) is
+    ``{"destination_id", "project_key", "environment_key", "kind", "name", "on", "version", "destination"}``
+    with secrets redacted.
+
+    :param project_key: the project key.
+    :param environment_key: the environment key.
+    :param destination_id: the destination's ``_id``; takes precedence over ``name`` and ``kind``.
+    :param name: the destination's exact name (with ``kind``).
+    :param kind: the destination's kind, e.g. ``snowflake-v2`` (with ``name``).
+    :param require_on: also wait for export to be switched on.
+    :param launchdarkly_conn_id: the Airflow connection to use.
+    :param deferrable: wait in the triggerer instead of a worker slot.
+    :param poll_interval: seconds between checks in deferrable mode; defaults to ``poke_interval``.
+    """
+
+    template_fields: Sequence[str] = (
+        "project_key",
+        "environment_key",
+        "destination_id",
+        "name",
+        "kind",
+        "launchdarkly_conn_id",
+    )
+    ui_color = "#405cf5"
+
+    def __init__(
+        self,
+        *,
+        project_key: str,
+        environment_key: str,
+        destination_id: str | None = None,
+        name: str | None = None,
+        kind: str | None = None,
+        require_on: bool = True,
+        launchdarkly_conn_id: str = LaunchDarklyHook.default_conn_name,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        poll_interval: float | timedelta | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        validate_target(destination_id, name, kind)
+        self.project_key = project_key
+        self.environment_key = environment_key
+        self.destination_id = destination_id
+        self.name = name
+        self.kind = kind
+        self.require_on = require_on
+        self.launchdarkly_conn_id = launchdarkly_conn_id
+        self.deferrable = deferrable
+        if isinstance(poll_interval, timedelta):
+            poll_interval = poll_interval.total_seconds()
+        self.poll_interval = float(poll_interval if poll_interval is not None else self.poke_interval)
+        if deferrable and self.poll_interval <= 0:
+            raise ValueError(
+                f"poll_interval: must be > 0 seconds when deferrable, got {self.poll_interval!r}"
+            )
+
+    @cached_property
+    def hook(self) -> LaunchDarklyHook:
+        """The LaunchDarkly hook, built on first use."""
+        return LaunchDarklyHook(self.launchdarkly_conn_id)
+
+    @property
+    def target(self) -> str:
+        """How logs and messages name the awaited destination."""
+        return describe_target(
+            self.project_key, self.environment_key, self.destination_id, self.name, self.kind
+        )
+
+    def execute(self, context: Context) -> Any:
+        """Wait by poking (poke or reschedule mode), or check once and defer to the trigger."""
+        self._check_arguments()
+        try:
+            if not self.deferrable:
+                return super().execute(context)
+            first = self.poke(context)
+            if first:
+                return first.xcom_value
+        finally:
+            self._close_hook()
+        self.log.info(
+            "Deferring until LaunchDarkly %s is configured (timeout %.0f s, checking every %.0f s)",
+            self.target,
+            self.timeout,
+            self.poll_interval,
+        )
+        self.defer(
+            trigger=self._trigger(),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=self.timeout),
+        )
+
+    def poke(self, context: Context) -> PokeReturnValue:
+        """
+        Check the destination once.
+
+        :return: done with the summary as XCom value when configured; not done otherwise.
+        :raises LaunchDarklyAuthError: when the token is refused (not worth waiting).
+        :raises LaunchDarklyValidationError: on invalid arguments, or several destinations with name and kind.
+        """
+        self._check_arguments()
+        try:
+            destination = self._lookup()
+        except TRANSIENT_ERRORS as err:
+            self.log.warning("LaunchDarkly %s: check failed, will retry: %s", self.target, err)
+            return PokeReturnValue(is_done=False)
+        readiness = evaluate_readiness(destination, require_on=self.require_on)
+        self.log.info("LaunchDarkly %s: %s", self.target, readiness.reason)
+        if not readiness.ready or destination is None:
+            return PokeReturnValue(is_done=False)
+        return PokeReturnValue(is_done=True, xcom_value=self._summary(destination))
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
+        """
+        Finish after the trigger fired: return the summary, or raise what the event reports.
+
+        :param event: the trigger's event payload.
+        :raises AirflowSensorTimeout: when the destination was not configured before the deadline.
+        :raises LaunchDarklyError: the subclass the event names, with its message.
+        """
+        status = event.get("status")
+        message = str(event.get("message") or f"LaunchDarkly {self.target}: trigger reported {status!r}")
+        if status == "success":
+            self.log.info("LaunchDarkly %s: %s", self.target, message)
+            return self._summary(Destination.model_validate(event["destination"]))
+        if status == "timeout":
+            raise AirflowSensorTimeout(message)
+        error_class = _EVENT_ERRORS.get(str(event.get("error_type")), LaunchDarklyError)
+        raise error_class(message, status_code=event.get("status_code"))
+
+    def _check_arguments(self) -> None:
+        """Check the rendered arguments before any request is sent."""
+        validate_key("project_key", self.project_key)
+        validate_key("environment_key", self.environment_key)
+        validate_target(self.destination_id, self.name, self.kind)
+        if self.destination_id:
+            validate_key("destination_id", self.destination_id)
+
+    def _lookup(self) -> Destination | None:
+        if self.destination_id:
+            try:
+                return self.hook.get_destination(self.project_key, self.environment_key, self.destination_id)
+            except LaunchDarklyNotFoundError:
+                return None
+        name, kind = str(self.name), str(self.kind)  # both given: checked by _check_arguments
+        candidates = self.hook.find_destinations(self.project_key, self.environment_key, name=name, kind=kind)
+        return select_destination(candidates, name=name, kind=kind)
+
+    def _summary(self, destination: Destination) -> dict[str, Any]:
+        return destination_summary(
+            destination, project_key=self.project_key, environment_key=self.environment_key
+        )
+
+    def _trigger(self) -> LaunchDarklyDestinationConfiguredTrigger:
+        return LaunchDarklyDestinationConfiguredTrigger(
+            project_key=self.project_key,
+            environment_key=self.environment_key,
+            destination_id=self.destination_id,
+            name=self.name,
+            kind=self.kind,
+            require_on=self.require_on,
+            launchdarkly_conn_id=self.launchdarkly_conn_id,
+            poll_interval=self.poll_interval,
+            end_time=time.time() + self.timeout,
+        )
+
+    def _close_hook(self) -> None:
+        if "hook" in self.__dict__:
+            self.hook.close()
+
+
+__all__ = ["LaunchDarklyDestinationConfiguredSensor"]

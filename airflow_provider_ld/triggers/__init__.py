@@ -1,0 +1,1 @@
+"""Triggers that wait for LaunchDarkly in Airflow's triggerer."""
