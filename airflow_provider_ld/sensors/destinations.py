@@ -19,6 +19,7 @@ from airflow_provider_ld.exceptions import (
     LaunchDarklyValidationError,
 )
 from airflow_provider_ld.hooks.launchdarkly import LaunchDarklyHook
+from airflow_provider_ld.links import DESTINATION_URL_XCOM_KEY, LaunchDarklyDestinationLink, destination_ui_url
 from airflow_provider_ld.models import Destination
 from airflow_provider_ld.models._base import validate_key
 from airflow_provider_ld.readiness import (
@@ -100,6 +101,7 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
         "kind",
         "launchdarkly_conn_id",
     )
+    operator_extra_links = (LaunchDarklyDestinationLink(),)
     ui_color = "#405cf5"
 
     def __init__(
@@ -149,6 +151,7 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
     def execute(self, context: Context) -> Any:
         """Wait by poking (poke or reschedule mode), or check once and defer to the trigger."""
         self._check_arguments()
+        self._push_destination_url(context)
         try:
             if not self.deferrable:
                 return super().execute(context)
@@ -168,6 +171,13 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
             method_name="execute_complete",
             timeout=timedelta(seconds=self.timeout),
         )
+
+    def _push_destination_url(self, context: Context) -> None:
+        """Push the UI link before any waiting, so the extra link works even if the wait fails."""
+        ti = context.get("ti") if hasattr(context, "get") else None
+        if ti is not None:
+            url = destination_ui_url(self.hook.settings.base_url, self.project_key, self.environment_key)
+            ti.xcom_push(key=DESTINATION_URL_XCOM_KEY, value=url)
 
     def poke(self, context: Context) -> PokeReturnValue:
         """

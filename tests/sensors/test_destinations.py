@@ -209,7 +209,7 @@ def test_poke_mode_honours_the_timeout(emulator, ld_connection):
 
 def test_reschedule_mode_gives_the_slot_back(emulator, ld_connection):
     sensor = make_sensor(destination_id="abc", mode="reschedule", poke_interval=300)
-    ti = SimpleNamespace(get_first_reschedule_date=lambda context: None)
+    ti = SimpleNamespace(get_first_reschedule_date=lambda context: None, xcom_push=lambda key, value: None)
     started = time.monotonic()
     with pytest.raises(AirflowRescheduleException):
         sensor.execute({"ti": ti})
@@ -321,3 +321,18 @@ def test_secrets_stay_out_of_xcom_logs_and_trigger(emulator, ld_connection, capl
     assert SECRET_WRITE_KEY not in text
     assert EMULATOR_TOKEN not in text
     assert summary["destination"]["config"]["writeKey"] == "**********"
+
+
+def test_sensor_pushes_the_destination_link_before_waiting(emulator, ld_connection):
+    from airflow_provider_ld.links import DESTINATION_URL_XCOM_KEY, LaunchDarklyDestinationLink
+
+    pushed = {}
+    ti = SimpleNamespace(xcom_push=lambda key, value: pushed.__setitem__(key, value))
+    sensor = LaunchDarklyDestinationConfiguredSensor(
+        task_id="wait", project_key="proj", environment_key="prod", name="never", kind="segment",
+        deferrable=True, poke_interval=5, timeout=60,
+    )
+    assert any(isinstance(link, LaunchDarklyDestinationLink) for link in sensor.operator_extra_links)
+    with pytest.raises(TaskDeferred):
+        sensor.execute({"ti": ti})
+    assert pushed[DESTINATION_URL_XCOM_KEY] == f"{emulator.base_url}/settings/integrations?project=proj&environment=prod"
