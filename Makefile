@@ -30,3 +30,12 @@ emulator: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
+
+## Run the benchmarks in their own venv (.venv-bench: the project plus the HTTP provider and the official
+## launchdarkly-api client, never project dependencies); writes benchmarks/results/latest.{md,json}.
+.PHONY: bench
+bench:
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
+	test -x .venv-bench/bin/uv || { $(PYTHON) -m venv .venv-bench && .venv-bench/bin/python -m pip install --quiet --upgrade pip uv; }
+	.venv-bench/bin/uv pip install --quiet --compile-bytecode --python .venv-bench/bin/python -e . apache-airflow-providers-http launchdarkly-api
+	.venv-bench/bin/python -m benchmarks $(BENCH_ARGS)

@@ -82,6 +82,10 @@ async def _ssl_context() -> ssl.SSLContext | bool:
     return _SSL_CONTEXT
 
 
+#: Connections per shared client (one client per event loop and base URL).
+SHARED_POOL_SIZE = 10
+
+
 def _new_client(base_url: str, verify: ssl.SSLContext | bool) -> httpx.AsyncClient:
     # No token and no timeout here: both come with each request, so hooks with other settings can share it.
     return httpx.AsyncClient(
@@ -90,6 +94,9 @@ def _new_client(base_url: str, verify: ssl.SSLContext | bool) -> httpx.AsyncClie
         verify=verify,
         follow_redirects=False,
         trust_env=False,
+        # Equal limits: every connection stays alive, so many triggers polling at once reuse a small pool
+        # instead of opening and closing connections beyond the keep-alive limit (see benchmarks/, section 4).
+        limits=httpx.Limits(max_connections=SHARED_POOL_SIZE, max_keepalive_connections=SHARED_POOL_SIZE),
     )
 
 

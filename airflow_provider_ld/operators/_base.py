@@ -1,4 +1,9 @@
-"""What every destination operator shares: connection, hook, secret masking, summaries and the link."""
+"""
+What every destination operator shares: connection, hook, secret masking, summaries and the link.
+
+Parsing a DAG must stay cheap: this module imports no models, hook or HTTP library at import time;
+they are imported inside the methods that run when a task executes.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_ld._compat import mask_secret
 from airflow_provider_ld.exceptions import LaunchDarklyValidationError
-from airflow_provider_ld.models._base import validate_bool
 from airflow_provider_ld.links import DESTINATION_URL_XCOM_KEY, LaunchDarklyDestinationLink, destination_ui_url
-from airflow_provider_ld.models.secrets import secret_values
 
 try:
     from airflow.sdk import BaseOperator
@@ -61,6 +64,8 @@ class LaunchDarklyBaseOperator(BaseOperator):
 
     def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
         """Render as usual, then register every secret in the rendered config with the secrets masker."""
+        from airflow_provider_ld.models.secrets import secret_values
+
         super().render_template_fields(context, jinja_env)
         for field in SECRET_BEARING_FIELDS:
             for value in secret_values(getattr(self, field, None)):
@@ -83,6 +88,8 @@ class LaunchDarklyBaseOperator(BaseOperator):
         """Accept a bool, or ``"true"``/``"false"`` (what a Jinja template renders to); else fail naming the field."""
         if isinstance(value, str) and value.strip().lower() in ("true", "false"):
             return value.strip().lower() == "true"
+        from airflow_provider_ld.models._base import validate_bool
+
         return validate_bool(field, value)
 
     def push_destination_url(self, context: Any) -> str:

@@ -3,29 +3,48 @@ Operators that create, update, toggle, delete and set up LaunchDarkly Data Expor
 
 Every operator checks its input before sending anything, returns a JSON summary (secrets redacted)
 to XCom, logs what it did with the destination id and a link, and is safe to retry.
+
+Importing this module (parsing a DAG) loads no models, hook or HTTP library: the validation
+functions and models are imported inside ``execute`` and the methods it calls.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_ld.exceptions import (
     LaunchDarklyError,
     LaunchDarklyNotFoundError,
     LaunchDarklyValidationError,
 )
-from airflow_provider_ld.models import Destination, WarehouseSetupRequest
-from airflow_provider_ld.models._base import validate_key, validate_name
-from airflow_provider_ld.models.configs import (
-    WAREHOUSE_COMPLETE_KINDS,
-    WAREHOUSE_SETUP_KINDS,
-    validate_destination_config,
-    validate_kind,
-)
 from airflow_provider_ld.operators._base import LaunchDarklyBaseOperator
 
+if TYPE_CHECKING:
+    from airflow_provider_ld.models import Destination
+
 IF_EXISTS_CHOICES = ("adopt", "update", "fail")
+
+#: Names this module used to import eagerly, still importable from it; loaded on first access.
+_LAZY_NAMES = {
+    "Destination": "airflow_provider_ld.models",
+    "WarehouseSetupRequest": "airflow_provider_ld.models",
+    "validate_key": "airflow_provider_ld.models._base",
+    "validate_name": "airflow_provider_ld.models._base",
+    "WAREHOUSE_COMPLETE_KINDS": "airflow_provider_ld.models.configs",
+    "WAREHOUSE_SETUP_KINDS": "airflow_provider_ld.models.configs",
+    "validate_destination_config": "airflow_provider_ld.models.configs",
+    "validate_kind": "airflow_provider_ld.models.configs",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the models and validation helpers on first access (PEP 562), not at DAG parse time."""
+    module = _LAZY_NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(module), name)
 
 
 def _check_target(destination_id: str | None, name: str | None) -> None:
@@ -63,6 +82,9 @@ class _TargetedDestinationOperator(LaunchDarklyBaseOperator):
 
     def check_target(self) -> None:
         """Check the rendered keys and lookup fields before any request."""
+        from airflow_provider_ld.models._base import validate_key, validate_name
+        from airflow_provider_ld.models.configs import validate_kind
+
         validate_key("project_key", self.project_key)
         validate_key("environment_key", self.environment_key)
         _check_target(self.destination_id, self.name)
@@ -149,6 +171,9 @@ class LaunchDarklyCreateDestinationOperator(LaunchDarklyBaseOperator):
         self.allow_unknown_kind = allow_unknown_kind
 
     def execute(self, context: Any) -> dict[str, Any]:
+        from airflow_provider_ld.models._base import validate_key, validate_name
+        from airflow_provider_ld.models.configs import validate_destination_config, validate_kind
+
         validate_key("project_key", self.project_key)
         validate_key("environment_key", self.environment_key)
         validate_kind(self.kind, allow_unknown=self.allow_unknown_kind)
@@ -246,6 +271,9 @@ class LaunchDarklyUpdateDestinationOperator(_TargetedDestinationOperator):
         self.allow_unknown_kind = allow_unknown_kind
 
     def execute(self, context: Any) -> dict[str, Any]:
+        from airflow_provider_ld.models._base import validate_name
+        from airflow_provider_ld.models.configs import validate_destination_config
+
         self.check_target()
         if self.on is not None:
             self.on = self.rendered_bool("on", self.on)
@@ -376,6 +404,10 @@ class LaunchDarklyWarehouseSetupOperator(LaunchDarklyBaseOperator):
         self.allow_unknown_kind = allow_unknown_kind
 
     def execute(self, context: Any) -> dict[str, Any]:
+        from airflow_provider_ld.models import WarehouseSetupRequest
+        from airflow_provider_ld.models._base import validate_key
+        from airflow_provider_ld.models.configs import WAREHOUSE_SETUP_KINDS, validate_kind
+
         validate_key("project_key", self.project_key)
         validate_key("environment_key", self.environment_key)
         validate_kind(self.kind, allowed=WAREHOUSE_SETUP_KINDS, allow_unknown=self.allow_unknown_kind)
@@ -452,6 +484,9 @@ class LaunchDarklyCompleteWarehouseSetupOperator(LaunchDarklyBaseOperator):
         self.allow_unknown_kind = allow_unknown_kind
 
     def execute(self, context: Any) -> dict[str, Any]:
+        from airflow_provider_ld.models._base import validate_key
+        from airflow_provider_ld.models.configs import WAREHOUSE_COMPLETE_KINDS, validate_kind
+
         validate_key("project_key", self.project_key)
         validate_key("environment_key", self.environment_key)
         validate_kind(self.kind, allowed=WAREHOUSE_COMPLETE_KINDS, allow_unknown=self.allow_unknown_kind)

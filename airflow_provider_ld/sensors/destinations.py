@@ -1,4 +1,9 @@
-"""A sensor that waits until a Data Export destination is configured (poke, reschedule or deferrable)."""
+"""
+A sensor that waits until a Data Export destination is configured (poke, reschedule or deferrable).
+
+Importing this module (parsing a DAG) loads no models, hook, trigger or HTTP library: they are
+imported when the sensor runs.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import time
 from collections.abc import Sequence
 from datetime import timedelta
 from functools import cached_property
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_ld.exceptions import (
@@ -18,21 +24,7 @@ from airflow_provider_ld.exceptions import (
     LaunchDarklyServerError,
     LaunchDarklyValidationError,
 )
-from airflow_provider_ld.hooks.launchdarkly import LaunchDarklyHook
 from airflow_provider_ld.links import DESTINATION_URL_XCOM_KEY, LaunchDarklyDestinationLink, destination_ui_url
-from airflow_provider_ld.models import Destination
-from airflow_provider_ld.models._base import validate_key
-from airflow_provider_ld.readiness import (
-    describe_target,
-    destination_summary,
-    evaluate_readiness,
-    select_destination,
-    validate_target,
-)
-from airflow_provider_ld.triggers.destinations import (
-    TRANSIENT_ERRORS,
-    LaunchDarklyDestinationConfiguredTrigger,
-)
 
 try:
     from airflow.sdk import BaseSensorOperator, PokeReturnValue
@@ -51,6 +43,46 @@ except ImportError:  # pragma: no cover - Airflow 3.0
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from airflow_provider_ld.hooks.launchdarkly import LaunchDarklyHook
+    from airflow_provider_ld.models import Destination
+    from airflow_provider_ld.triggers.destinations import LaunchDarklyDestinationConfiguredTrigger
+
+#: Names this module used to import eagerly, still importable from it; loaded on first access.
+_LAZY_NAMES = {
+    "LaunchDarklyHook": "airflow_provider_ld.hooks.launchdarkly",
+    "Destination": "airflow_provider_ld.models",
+    "validate_key": "airflow_provider_ld.models._base",
+    "describe_target": "airflow_provider_ld.readiness",
+    "destination_summary": "airflow_provider_ld.readiness",
+    "evaluate_readiness": "airflow_provider_ld.readiness",
+    "select_destination": "airflow_provider_ld.readiness",
+    "validate_target": "airflow_provider_ld.readiness",
+    "TRANSIENT_ERRORS": "airflow_provider_ld.triggers.destinations",
+    "LaunchDarklyDestinationConfiguredTrigger": "airflow_provider_ld.triggers.destinations",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the hook, models, readiness rules and trigger on first access (PEP 562), not at parse time."""
+    module = _LAZY_NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(module), name)
+
+
+def _validate_target(destination_id: Any, name: Any, kind: Any) -> None:
+    """
+    Check the target as :func:`~airflow_provider_ld.readiness.validate_target` does, importing it only on error.
+
+    The accepted cases are decided here; anything else is handed to ``validate_target`` for its error.
+    """
+    if destination_id or (name and kind and isinstance(name, str) and isinstance(kind, str)):
+        return
+    from airflow_provider_ld.readiness import validate_target
+
+    validate_target(destination_id, name, kind)
+
 
 #: Error classes an ``error`` event can name (``error_type``), so ``execute_complete`` raises the same class.
 _EVENT_ERRORS: dict[str, type[LaunchDarklyError]] = {
@@ -113,13 +145,13 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
         name: str | None = None,
         kind: str | None = None,
         require_on: bool = True,
-        launchdarkly_conn_id: str = LaunchDarklyHook.default_conn_name,
+        launchdarkly_conn_id: str = "launchdarkly_default",
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         poll_interval: float | timedelta | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        validate_target(destination_id, name, kind)
+        _validate_target(destination_id, name, kind)
         self.project_key = project_key
         self.environment_key = environment_key
         self.destination_id = destination_id
@@ -139,11 +171,15 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
     @cached_property
     def hook(self) -> LaunchDarklyHook:
         """The LaunchDarkly hook, built on first use."""
+        from airflow_provider_ld.hooks.launchdarkly import LaunchDarklyHook
+
         return LaunchDarklyHook(self.launchdarkly_conn_id)
 
     @property
     def target(self) -> str:
         """How logs and messages name the awaited destination."""
+        from airflow_provider_ld.readiness import describe_target
+
         return describe_target(
             self.project_key, self.environment_key, self.destination_id, self.name, self.kind
         )
@@ -187,6 +223,9 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
         :raises LaunchDarklyAuthError: when the token is refused (not worth waiting).
         :raises LaunchDarklyValidationError: on invalid arguments, or several destinations with name and kind.
         """
+        from airflow_provider_ld.readiness import evaluate_readiness
+        from airflow_provider_ld.triggers.destinations import TRANSIENT_ERRORS
+
         self._check_arguments()
         try:
             destination = self._lookup()
@@ -210,6 +249,8 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
         status = event.get("status")
         message = str(event.get("message") or f"LaunchDarkly {self.target}: trigger reported {status!r}")
         if status == "success":
+            from airflow_provider_ld.models import Destination
+
             self.log.info("LaunchDarkly %s: %s", self.target, message)
             return self._summary(Destination.model_validate(event["destination"]))
         if status == "timeout":
@@ -219,6 +260,9 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
 
     def _check_arguments(self) -> None:
         """Check the rendered arguments before any request is sent."""
+        from airflow_provider_ld.models._base import validate_key
+        from airflow_provider_ld.readiness import validate_target
+
         validate_key("project_key", self.project_key)
         validate_key("environment_key", self.environment_key)
         validate_target(self.destination_id, self.name, self.kind)
@@ -226,6 +270,8 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
             validate_key("destination_id", self.destination_id)
 
     def _lookup(self) -> Destination | None:
+        from airflow_provider_ld.readiness import select_destination
+
         if self.destination_id:
             try:
                 return self.hook.get_destination(self.project_key, self.environment_key, self.destination_id)
@@ -236,11 +282,15 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
         return select_destination(candidates, name=name, kind=kind)
 
     def _summary(self, destination: Destination) -> dict[str, Any]:
+        from airflow_provider_ld.readiness import destination_summary
+
         return destination_summary(
             destination, project_key=self.project_key, environment_key=self.environment_key
         )
 
     def _trigger(self) -> LaunchDarklyDestinationConfiguredTrigger:
+        from airflow_provider_ld.triggers.destinations import LaunchDarklyDestinationConfiguredTrigger
+
         return LaunchDarklyDestinationConfiguredTrigger(
             project_key=self.project_key,
             environment_key=self.environment_key,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import http.client
+import socket
 import time
 
 import pytest
@@ -496,19 +497,18 @@ def test_emulator_bug_answers_500_instead_of_hanging(api, monkeypatch, caplog):
 
 
 def test_chunked_body_is_refused_and_connection_closed(launchdarkly_emulator):
-    conn = http.client.HTTPConnection("127.0.0.1", launchdarkly_emulator.port, timeout=5)
-    try:
-        conn.request(
-            "POST",
-            "/api/v2/destinations/p/e",
-            body=iter([b'{"kind": "segment", ', b'"config": {"writeKey": "w"}}']),
-            headers={"Authorization": "test-token", "Content-Type": "application/json"},
-            encode_chunked=True,
-        )
-        response = conn.getresponse()
+    # The whole request goes out in one write, so the server's early 411 cannot race the client's sending.
+    body = b'{"kind": "segment", "config": {"writeKey": "w"}}'
+    request = (
+        b"POST /api/v2/destinations/p/e HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: test-token\r\n"
+        b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", launchdarkly_emulator.port), timeout=5) as sock:
+        sock.sendall(request)
+        response = http.client.HTTPResponse(sock)
+        response.begin()
         assert response.status == 411
         assert response.getheader("Connection") == "close"
         response.read()
-    finally:
-        conn.close()
     assert launchdarkly_emulator.destinations == []
