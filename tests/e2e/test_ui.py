@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 
 from tests.e2e.browser import Chromium, find_chromium
-from tests.e2e.conftest import ONBOARDING, TOKEN
+from tests.e2e.conftest import TOKEN
 from tests.e2e.deployment import AirflowDeployment
 
 pytestmark = pytest.mark.e2e
@@ -135,39 +134,3 @@ def test_a_person_can_add_a_launchdarkly_connection_in_the_ui(
     )
     assert result["status"] is True, result
     airflow.api("DELETE", f"/connections/{CONN_ID}", expect=204)
-
-
-@pytest.mark.skipif(
-    CHROMIUM is None, reason="chromium is not installed (scripts/install-browser.sh installs it)"
-)
-def test_the_task_instance_view_offers_the_launchdarkly_link(
-    airflow: AirflowDeployment, emulator, onboarding_run, tmp_path: Path
-):
-    """The "LaunchDarkly destination" button in a task instance's Details tab, for a plain and a mapped task."""
-    assert onboarding_run.state == "success"
-    run = quote(onboarding_run.run_id, safe="")
-    pages = {
-        "turn_on_segment_destination": ("tasks/turn_on_segment_destination", "production"),
-        "turn_on_warehouse_export[0]": ("tasks/turn_on_warehouse_export/mapped/0", "staging"),
-    }
-    with Chromium(str(CHROMIUM), tmp_path / "chromium-profile", width=1280, height=1000) as browser:
-        for name, (path, environment) in pages.items():
-            browser.navigate(f"{airflow.base_url}/dags/{ONBOARDING}/runs/{run}/{path}")
-            browser.click(
-                "[...document.querySelectorAll('button, [role=tab]')].find(t => t.innerText.trim() === 'Details')",
-                what="the Details tab",
-            )
-            browser.wait_for(
-                "[...document.querySelectorAll('a')].some(a => a.innerText.trim() === 'LaunchDarkly destination')",
-                what=f"the LaunchDarkly destination link of {name}",
-            )
-            links = browser.evaluate(
-                "[...document.querySelectorAll('a')].filter(a => a.innerText.trim() === 'LaunchDarkly destination')"
-                ".map(a => [a.href, a.target])"
-            )
-            expected = (
-                f"{emulator.base_url}/settings/integrations?project=demo-project&environment={environment}"
-            )
-            assert links == [[expected, "_blank"]], (name, links)
-            shot = browser.screenshot(tmp_path / f"task-instance-{name}.png")
-    print(f"\nScreenshot: {shot}")
