@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +19,8 @@ DEFAULT_API_VERSION = "20240415"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 5
 DEFAULT_MAX_RETRY_WAIT = 120.0
+#: A DNS name (underscores allowed, as in container names) or IPv4 address, or an IPv6 address (urlsplit lowercases the host and drops the brackets).
+_HOST_NAME = re.compile(r"[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?|[0-9a-f:.]*:[0-9a-f:.]*")
 
 
 @dataclass(frozen=True)
@@ -78,15 +81,16 @@ def normalise_base_url(value: Any) -> str:
         return DEFAULT_BASE_URL
     if not isinstance(value, str):
         raise LaunchDarklyValidationError(f"host: must be a URL string, got {type(value).__name__}", field="host")
-    text = value.strip().rstrip("/")
+    text = value.strip()
     if "://" not in text:
         text = f"https://{text}"
+    text = text.rstrip("/")
     try:
         parts = urlsplit(text)
         port = parts.port
     except ValueError as err:
         raise LaunchDarklyValidationError(f"host: malformed base URL {value!r}: {err}", field="host") from None
-    if parts.scheme not in ("https", "http") or not parts.hostname:
+    if parts.scheme not in ("https", "http") or not _HOST_NAME.fullmatch(parts.hostname or ""):
         raise LaunchDarklyValidationError(
             f"host: malformed base URL {value!r}; expected e.g. {DEFAULT_BASE_URL}", field="host"
         )

@@ -28,6 +28,8 @@ from airflow_provider_ld.hooks.launchdarkly import LaunchDarklyHook
         ("http://localhost:9000", "http://localhost:9000"),
         ("http://[::1]:8080", "http://[::1]:8080"),
         ("https://proxy.example.com:8443", "https://proxy.example.com:8443"),
+        ("HTTPS://App.LaunchDarkly.com", "https://app.launchdarkly.com"),
+        ("https://ld_proxy.internal:8443", "https://ld_proxy.internal:8443"),
     ],
 )
 def test_base_url_is_normalised(host, expected):
@@ -44,6 +46,11 @@ def test_base_url_is_normalised(host, expected):
         ("https://app.launchdarkly.com/some/path", "scheme and host only"),
         ("https://app.launchdarkly.com:notaport", "malformed base URL"),
         ("https://user:hunter22@app.launchdarkly.com", "must not carry credentials"),
+        ("https://", "malformed base URL"),
+        ("https:///", "malformed base URL"),
+        ("https://exa mple.com", "malformed base URL"),
+        ("https://app.launchdarkly.com\\x", "malformed base URL"),
+        ("https://-app.launchdarkly.com", "malformed base URL"),
     ],
 )
 def test_bad_base_url_is_refused_naming_host(host, message):

@@ -68,7 +68,7 @@ def destination(id="d1", kind="segment", name="events", on=True, config=None, **
             destination(kind="mparticle", config={"apiKey": "k", "secret": "s"}),
             True,
             False,
-            "config lacks userIdentity, required for kind 'mparticle'",
+            "config lacks environment, userIdentity, required for kind 'mparticle'",
         ),
         (
             destination(kind="redshift", config={}),

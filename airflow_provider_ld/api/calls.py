@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
-from http import HTTPStatus
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from airflow_provider_ld import __version__
-from airflow_provider_ld.connection import ConnectionSettings
 from airflow_provider_ld.api.retries import Attempt, RetryPolicy, TransportFailure
+from airflow_provider_ld.connection import ConnectionSettings
 from airflow_provider_ld.exceptions import (
     LaunchDarklyAuthError,
-    LaunchDarklyConnectionError,
     LaunchDarklyConflictError,
+    LaunchDarklyConnectionError,
     LaunchDarklyError,
     LaunchDarklyNotFoundError,
     LaunchDarklyRateLimitError,
@@ -62,7 +62,7 @@ class ApiRequest:
         """Return the JSON body as bytes, or ``None`` when the call has no body."""
         if self.body is None:
             return None
-        return json.dumps(self.body, separators=(",", ":")).encode()
+        return json.dumps(self.body, separators=(",", ":"), allow_nan=False).encode()
 
 
 def request_headers(settings: ConnectionSettings, request: ApiRequest) -> dict[str, str]:

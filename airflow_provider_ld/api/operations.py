@@ -6,6 +6,7 @@ Every check runs here, before any request exists, so bad input never reaches the
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
@@ -43,6 +44,30 @@ def _keys(**keys: Any) -> list[str]:
     return [quote(validate_key(name, value), safe="") for name, value in keys.items()]
 
 
+def _json_safe(field: str, value: Any) -> Any:
+    """
+    Check that ``value`` can be sent as strict JSON (RFC 8259): no NaN or Infinity, only JSON types.
+
+    :param field: the argument's name, used in the error (e.g. ``config``).
+    :param value: the body part to check.
+    :return: the value, unchanged.
+    :raises LaunchDarklyValidationError: naming ``field`` when JSON cannot carry the value.
+    """
+    try:
+        json.dumps(value, allow_nan=False)
+    except ValueError:
+        raise LaunchDarklyValidationError(
+            f"{field}: NaN and Infinity are not JSON; use a finite number or a string", field=field
+        ) from None
+    except TypeError as err:
+        raise LaunchDarklyValidationError(
+            f"{field}: holds a value JSON cannot carry ({err}); allowed: strings, numbers, booleans, "
+            "null, lists and objects",
+            field=field,
+        ) from None
+    return value
+
+
 def _scoped(project_key: str, environment_key: str) -> str:
     """``/api/v2/destinations/projects/{projKey}/environments/{envKey}`` (warehouse helper routes)."""
     project, environment = _keys(project_key=project_key, environment_key=environment_key)
@@ -73,7 +98,7 @@ def create_destination(
     checked = validate_destination_config(kind, config, allow_unknown=allow_unknown_kind)
     body: dict[str, Any] = {
         "kind": kind,
-        "config": checked.to_request() if isinstance(checked, DestinationConfig) else checked,
+        "config": _json_safe("config", checked.to_request() if isinstance(checked, DestinationConfig) else checked),
         "on": validate_bool("on", on),
     }
     if validate_name("name", name) is not None:
@@ -105,8 +130,8 @@ def patch_destination(
 ) -> ApiRequest:
     """``PATCH /api/v2/destinations/{projectKey}/{environmentKey}/{id}`` (patchDestination)."""
     path = _destination_path(project_key, environment_key, destination_id)
-    operations = validate_json_patch(patch) if patch is not None else None
-    body = patch_body(operations, merge_patch, comment)
+    operations = _json_safe("patch", validate_json_patch(patch)) if patch is not None else None
+    body = patch_body(operations, _json_safe("merge_patch", merge_patch), comment)
     guarded = operations is not None and is_version_guarded(operations)
     return ApiRequest("patchDestination", "PATCH", path, body=body, idempotent=guarded, response_model=Destination)
 
@@ -248,7 +273,9 @@ def create_delivery_configuration(
     """``POST .../featureStore/{projectKey}/{environmentKey}/{integrationKey}`` (createIntegrationDeliveryConfiguration)."""
     parts = _keys(project_key=project_key, environment_key=environment_key, integration_key=integration_key)
     body: dict[str, Any] = {
-        "config": validate_delivery_config(integration_key, config, allow_unknown=allow_unknown_integration),
+        "config": _json_safe(
+            "config", validate_delivery_config(integration_key, config, allow_unknown=allow_unknown_integration)
+        ),
         "on": validate_bool("on", on),
     }
     if validate_name("name", name) is not None:
@@ -296,7 +323,7 @@ def patch_delivery_configuration(
 ) -> ApiRequest:
     """``PATCH .../featureStore/{projectKey}/{environmentKey}/{integrationKey}/{id}`` (patchIntegrationDeliveryConfiguration)."""
     path = _delivery_path(project_key, environment_key, integration_key, configuration_id)
-    operations = validate_json_patch(patch)
+    operations = _json_safe("patch", validate_json_patch(patch))
     return ApiRequest(
         "patchIntegrationDeliveryConfiguration",
         "PATCH",

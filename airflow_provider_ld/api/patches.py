@@ -9,6 +9,7 @@ import jsonpatch
 import jsonpointer
 
 from airflow_provider_ld.exceptions import LaunchDarklyValidationError
+from airflow_provider_ld.models._base import validate_comment
 from airflow_provider_ld.models.secrets import reveal_secrets
 
 PATCH_OPS = ("add", "remove", "replace", "move", "copy", "test")
@@ -69,7 +70,7 @@ def is_version_guarded(patch: list[dict[str, Any]]) -> bool:
 
 
 def make_patch(
-    current: Mapping[str, Any], desired: Mapping[str, Any], *, version: int | float | None
+    current: Mapping[str, Any], desired: Mapping[str, Any], *, version: float | None
 ) -> list[dict[str, Any]]:
     """
     Build the minimal JSON Patch that turns ``current`` into ``desired`` for the fields ``desired`` names.
@@ -110,9 +111,7 @@ def patch_body(
         raise LaunchDarklyValidationError(
             f"merge_patch: must be an object (dict), got {type(merge_patch).__name__}", field="merge_patch"
         )
-    if comment is not None and (not isinstance(comment, str) or not comment.strip()):
-        raise LaunchDarklyValidationError("comment: must be a non-empty string", field="comment")
-    if comment is None:
+    if validate_comment(comment) is None:
         return patch if patch is not None else dict(merge_patch)
     if patch is not None:
         return {"comment": comment, "patch": patch}

@@ -13,7 +13,7 @@ from airflow_provider_ld.api.calls import USER_AGENT, ApiRequest, final_error, p
 from airflow_provider_ld.api.patches import make_patch
 from airflow_provider_ld.api.retries import Attempt, RetryPolicy, TransportFailure
 from airflow_provider_ld.connection import ConnectionSettings, settings_from_connection
-from airflow_provider_ld.exceptions import LaunchDarklyError
+from airflow_provider_ld.exceptions import LaunchDarklyConflictError, LaunchDarklyError
 from airflow_provider_ld.get_provider_info import CONN_FIELDS, UI_FIELD_BEHAVIOUR
 from airflow_provider_ld.models import (
     CallerIdentity,
@@ -25,9 +25,9 @@ from airflow_provider_ld.models import (
     WarehouseSetupScript,
     validate_destination_config,
 )
-from airflow_provider_ld.models._base import validate_bool, validate_name
-from airflow_provider_ld.models.destinations import check_scope, filter_destinations
+from airflow_provider_ld.models._base import validate_bool, validate_key, validate_name
 from airflow_provider_ld.models.configs import DestinationConfig
+from airflow_provider_ld.models.destinations import check_scope, check_update_arguments, filter_destinations
 from airflow_provider_ld.models.secrets import secret_values
 
 
@@ -332,6 +332,8 @@ class LaunchDarklyHook(BaseHook):
         :param current: the destination as just read (saves the GET when the caller has it).
         :return: the destination after the update, and whether a PATCH was sent.
         """
+        check_update_arguments(name=name, on=on, config=config, comment=comment)
+        validate_key("destination_id", destination_id)
         if current is None or current.id != destination_id:
             current = self.get_destination(project_key, environment_key, destination_id)
         desired = self.desired_destination_state(
@@ -340,8 +342,36 @@ class LaunchDarklyHook(BaseHook):
         patch = make_patch(current.model_dump(by_alias=True), desired, version=current.version)
         if not patch:
             return current, False
-        updated = self.patch_destination(project_key, environment_key, destination_id, patch, comment=comment)
+        try:
+            updated = self.patch_destination(project_key, environment_key, destination_id, patch, comment=comment)
+        except LaunchDarklyConflictError as conflict:
+            updated = self._settle_conflict(project_key, environment_key, destination_id, desired, conflict)
         return updated, True
+
+    def _settle_conflict(
+        self,
+        project_key: str,
+        environment_key: str,
+        destination_id: str,
+        desired: dict[str, Any],
+        conflict: LaunchDarklyConflictError,
+    ) -> Destination:
+        """
+        After a version conflict, succeed only if the destination already is in the desired state.
+
+        That is the case when an earlier attempt of this PATCH was applied but its answer was lost (the
+        retry then fails its version test), or when someone made the same change. Any other difference
+        is a real concurrent edit, and the conflict is raised again rather than overwriting it.
+        """
+        latest = self.get_destination(project_key, environment_key, destination_id)
+        if make_patch(latest.model_dump(by_alias=True), desired, version=None):
+            raise conflict
+        self.log.info(
+            "Destination %s changed under the version test but already has the requested state (version %s)",
+            destination_id,
+            latest.version,
+        )
+        return latest
 
     @staticmethod
     def desired_destination_state(

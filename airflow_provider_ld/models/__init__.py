@@ -6,6 +6,7 @@ from airflow_provider_ld.models._base import Link, validate_key
 from airflow_provider_ld.models.configs import (
     CONFIG_MODELS,
     DESTINATION_KINDS,
+    KNOWN_KINDS,
     WAREHOUSE_COMPLETE_KINDS,
     WAREHOUSE_KINDS,
     WAREHOUSE_SETUP_KINDS,
@@ -46,6 +47,7 @@ __all__ = [
     "CONFIG_MODELS",
     "DESTINATION_KINDS",
     "INTEGRATION_KEYS",
+    "KNOWN_KINDS",
     "WAREHOUSE_COMPLETE_KINDS",
     "WAREHOUSE_KINDS",
     "WAREHOUSE_SETUP_KINDS",

@@ -12,6 +12,8 @@ from airflow_provider_ld.models.secrets import hide_secrets
 
 #: LaunchDarkly project, environment and integration keys: letters, digits, ``.``, ``_`` and ``-``.
 _KEY_PATTERN = re.compile(r"^[A-Za-z0-9._-]+$")
+#: URL dot segments: HTTP clients remove them from paths, so they can never name a resource.
+_DOT_SEGMENTS = frozenset({".", ".."})
 MAX_KEY_LENGTH = 256
 MAX_NAME_LENGTH = 512
 
@@ -70,6 +72,12 @@ def validate_key(field: str, value: Any) -> str:
         raise LaunchDarklyValidationError(
             f"{field}: {value!r} may only contain letters, digits, '.', '_' and '-'", field=field
         )
+    if value in _DOT_SEGMENTS:
+        raise LaunchDarklyValidationError(
+            f"{field}: {value!r} is a relative path segment, not a key; a key needs a letter, digit, "
+            "'_' or '-'",
+            field=field,
+        )
     return value
 
 
@@ -98,4 +106,11 @@ def validate_bool(field: str, value: Any) -> bool:
         raise LaunchDarklyValidationError(
             f"{field}: must be true or false, got {value!r}", field=field, allowed=("true", "false")
         )
+    return value
+
+
+def validate_comment(value: Any) -> str | None:
+    """Check an optional audit-log comment: ``None``, or a non-empty string."""
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise LaunchDarklyValidationError("comment: must be a non-empty string", field="comment")
     return value

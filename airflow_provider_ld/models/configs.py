@@ -81,13 +81,14 @@ class MParticleConfig(DestinationConfig):
     """
     ``mparticle``: API key and secret, the mParticle environment, and the identity mapping.
 
-    Either ``userIdentity`` or ``userIdentities`` is required.
+    ``environment`` is required (the API and LaunchDarkly's Terraform provider refuse a config without it);
+    either ``userIdentity`` or ``userIdentities`` is required.
     """
 
     kind = "mparticle"
     apiKey: SecretStr = NonEmpty
     secret: SecretStr = NonEmpty
-    environment: Literal["production", "development"] | None = None
+    environment: Literal["production", "development"]
     userIdentity: str | None = Field(default=None, min_length=1)
     userIdentities: list[MParticleUserIdentity] | None = Field(default=None, min_length=1)
     anonymousUserIdentity: str | None = Field(default=None, min_length=1)
@@ -164,6 +165,8 @@ WAREHOUSE_KINDS: tuple[str, ...] = ("bigquery", "clickhouse", "databricks", "red
 WAREHOUSE_SETUP_KINDS: tuple[str, ...] = ("clickhouse", "redshift", "snowflake-v2")
 #: Kinds the ``complete-setup`` route accepts.
 WAREHOUSE_COMPLETE_KINDS: tuple[str, ...] = WAREHOUSE_KINDS
+#: Every kind an existing destination can have: what a lookup by ``kind`` accepts.
+KNOWN_KINDS: tuple[str, ...] = tuple(sorted({*DESTINATION_KINDS, *WAREHOUSE_KINDS}))
 
 
 def validate_kind(kind: Any, *, allowed: tuple[str, ...] = DESTINATION_KINDS, allow_unknown: bool = False) -> str:

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import Field
 
-from airflow_provider_ld.models._base import ApiModel, ConfigHoldingModel, Link, validate_key
+from airflow_provider_ld.exceptions import LaunchDarklyValidationError
+from airflow_provider_ld.models._base import (
+    ApiModel,
+    ConfigHoldingModel,
+    Link,
+    validate_bool,
+    validate_comment,
+    validate_key,
+    validate_name,
+)
+from airflow_provider_ld.models.configs import DestinationConfig
 
 _DESTINATION_PATH = "/api/v2/destinations/"
 
@@ -65,11 +76,44 @@ class DestinationList(ApiModel):
 
 
 def check_scope(project_key: str | None, environment_key: str | None) -> None:
-    """Check the optional project and environment keys of a listing filter."""
+    """
+    Check the optional project and environment keys of a listing filter.
+
+    An environment key names an environment only within a project, so it needs ``project_key``.
+    """
     if project_key is not None:
         validate_key("project_key", project_key)
     if environment_key is not None:
         validate_key("environment_key", environment_key)
+        if project_key is None:
+            raise LaunchDarklyValidationError(
+                "project_key: required with environment_key (environment keys are unique only within a "
+                "project)",
+                field="project_key",
+            )
+
+
+def check_update_arguments(
+    *, name: Any = None, on: Any = None, config: Any = None, comment: Any = None
+) -> None:
+    """
+    Check the desired values of an update that can be checked without knowing the destination's kind.
+
+    :param name: new name, or ``None`` to keep it.
+    :param on: desired export state, or ``None`` to keep it.
+    :param config: desired config (an object; its fields are checked once the kind is known), or ``None``.
+    :param comment: audit-log comment, or ``None``.
+    :raises LaunchDarklyValidationError: naming the field.
+    """
+    validate_name("name", name, required=name is not None)
+    if on is not None:
+        validate_bool("on", on)
+    if config is not None and not isinstance(config, (Mapping, DestinationConfig)):
+        raise LaunchDarklyValidationError(
+            f"config: must be an object (dict) of the kind's settings, got {type(config).__name__}",
+            field="config",
+        )
+    validate_comment(comment)
 
 
 def filter_destinations(

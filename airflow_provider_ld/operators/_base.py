@@ -14,7 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_ld._compat import mask_secret
 from airflow_provider_ld.exceptions import LaunchDarklyValidationError
-from airflow_provider_ld.links import DESTINATION_URL_XCOM_KEY, LaunchDarklyDestinationLink, destination_ui_url
+from airflow_provider_ld.links import (
+    DESTINATION_URL_XCOM_KEY,
+    LaunchDarklyDestinationLink,
+    destination_ui_url,
+)
 
 try:
     from airflow.sdk import BaseOperator

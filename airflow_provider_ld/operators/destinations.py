@@ -61,7 +61,8 @@ class _TargetedDestinationOperator(LaunchDarklyBaseOperator):
 
     :param destination_id: the destination's ``_id`` (templated).
     :param name: find the destination by this exact name instead (templated).
-    :param kind: with ``name``, only match this kind (templated).
+    :param kind: with ``name``, only match this kind (templated); one of the kinds this release knows.
+    :param allow_unknown_kind: accept a ``kind`` (or config fields) this release does not know.
     """
 
     template_fields: Sequence[str] = (
@@ -72,18 +73,25 @@ class _TargetedDestinationOperator(LaunchDarklyBaseOperator):
     )
 
     def __init__(
-        self, *, destination_id: str | None = None, name: str | None = None, kind: str | None = None, **kwargs: Any
+        self,
+        *,
+        destination_id: str | None = None,
+        name: str | None = None,
+        kind: str | None = None,
+        allow_unknown_kind: bool = False,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         _check_target(destination_id, name)
         self.destination_id = destination_id
         self.name = name
         self.kind = kind
+        self.allow_unknown_kind = allow_unknown_kind
 
     def check_target(self) -> None:
         """Check the rendered keys and lookup fields before any request."""
-        from airflow_provider_ld.models._base import validate_key, validate_name
-        from airflow_provider_ld.models.configs import validate_kind
+        from airflow_provider_ld.models._base import validate_bool, validate_key, validate_name
+        from airflow_provider_ld.models.configs import KNOWN_KINDS, validate_kind
 
         validate_key("project_key", self.project_key)
         validate_key("environment_key", self.environment_key)
@@ -92,8 +100,9 @@ class _TargetedDestinationOperator(LaunchDarklyBaseOperator):
             validate_key("destination_id", self.destination_id)
         else:
             validate_name("name", self.name, required=True)
+        validate_bool("allow_unknown_kind", self.allow_unknown_kind)
         if self.kind is not None:
-            validate_kind(self.kind, allow_unknown=True)
+            validate_kind(self.kind, allowed=KNOWN_KINDS, allow_unknown=self.allow_unknown_kind)
 
     def find_target(self) -> Destination | None:
         """Return the destination, or ``None`` when it does not exist."""
@@ -260,7 +269,6 @@ class LaunchDarklyUpdateDestinationOperator(_TargetedDestinationOperator):
         on: bool | None = None,
         new_name: str | None = None,
         comment: str | None = None,
-        allow_unknown_kind: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -268,18 +276,19 @@ class LaunchDarklyUpdateDestinationOperator(_TargetedDestinationOperator):
         self.on = on
         self.new_name = new_name
         self.comment = comment
-        self.allow_unknown_kind = allow_unknown_kind
 
     def execute(self, context: Any) -> dict[str, Any]:
         from airflow_provider_ld.models._base import validate_name
         from airflow_provider_ld.models.configs import validate_destination_config
+        from airflow_provider_ld.models.destinations import check_update_arguments
 
         self.check_target()
         if self.on is not None:
             self.on = self.rendered_bool("on", self.on)
         if self.config is not None:
             self.config = self.rendered_mapping("config", self.config)
-        validate_name("new_name", self.new_name)
+        validate_name("new_name", self.new_name, required=self.new_name is not None)
+        check_update_arguments(on=self.on, config=self.config, comment=self.comment)
         if self.config is not None and self.kind:
             validate_destination_config(self.kind, self.config, allow_unknown=self.allow_unknown_kind)
         try:
@@ -319,8 +328,11 @@ class LaunchDarklyToggleDestinationOperator(_TargetedDestinationOperator):
         self.comment = comment
 
     def execute(self, context: Any) -> dict[str, Any]:
+        from airflow_provider_ld.models._base import validate_comment
+
         self.check_target()
         self.on = self.rendered_bool("on", self.on)
+        validate_comment(self.comment)
         try:
             url = self.push_destination_url(context)
             current = self.require_target()
@@ -338,6 +350,10 @@ class LaunchDarklyDeleteDestinationOperator(_TargetedDestinationOperator):
     """
     Delete a destination. One that is already gone counts as success unless ``missing_ok=False``.
 
+    With ``missing_ok=False`` the destination must exist when the task starts; if it then disappears
+    before the DELETE lands (a retried DELETE whose first answer was lost, or a concurrent delete), the
+    task still succeeds, because the destination it found is gone.
+
     :param missing_ok: succeed when there is nothing to delete (default ``True``).
     """
 
@@ -346,7 +362,10 @@ class LaunchDarklyDeleteDestinationOperator(_TargetedDestinationOperator):
         self.missing_ok = missing_ok
 
     def execute(self, context: Any) -> dict[str, Any]:
+        from airflow_provider_ld.models._base import validate_bool
+
         self.check_target()
+        validate_bool("missing_ok", self.missing_ok)
         try:
             url = self.push_destination_url(context)
             destination = self.find_target() if self.missing_ok else self.require_target()
@@ -363,178 +382,18 @@ class LaunchDarklyDeleteDestinationOperator(_TargetedDestinationOperator):
             try:
                 self.hook.delete_destination(self.project_key, self.environment_key, destination.id)
             except LaunchDarklyNotFoundError:
-                if not self.missing_ok:
-                    raise
+                self.log.info("Destination %s was already gone when the DELETE arrived", destination.id)
             self.log_action("deleted", destination, url)
             return self.summarize("deleted", destination, url)
         finally:
             self.close_hook()
 
 
-class LaunchDarklyWarehouseSetupOperator(LaunchDarklyBaseOperator):
-    """
-    Start a guided warehouse setup: get the SQL script (and key pair or IAM policies) to apply.
-
-    The script goes to the task log and to XCom; only public keys are returned by LaunchDarkly, and
-    secrets sent in ``setup`` (e.g. ``clickHousePassword``) are masked. When a destination of this kind
-    (and ``setup["name"]``, if given) already exists, nothing is started and the existing destination is
-    returned (``action="exists"``), so re-running the DAG never creates a second destination.
-
-    :param kind: ``snowflake-v2``, ``redshift`` or ``clickhouse`` (templated).
-    :param setup: optional names and settings, see ``WarehouseSetupRequest`` (templated).
-    :param include_trust_policy: also fetch the AWS trust policy for Data Export (e.g. for Redshift).
-    """
-
-    template_fields: Sequence[str] = (*LaunchDarklyBaseOperator.template_fields, "kind", "setup")
-    template_fields_renderers = {"setup": "json"}
-
-    def __init__(
-        self,
-        *,
-        kind: str,
-        setup: Mapping[str, Any] | None = None,
-        include_trust_policy: bool = False,
-        allow_unknown_kind: bool = False,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.kind = kind
-        self.setup = setup
-        self.include_trust_policy = include_trust_policy
-        self.allow_unknown_kind = allow_unknown_kind
-
-    def execute(self, context: Any) -> dict[str, Any]:
-        from airflow_provider_ld.models import WarehouseSetupRequest
-        from airflow_provider_ld.models._base import validate_key
-        from airflow_provider_ld.models.configs import WAREHOUSE_SETUP_KINDS, validate_kind
-
-        validate_key("project_key", self.project_key)
-        validate_key("environment_key", self.environment_key)
-        validate_kind(self.kind, allowed=WAREHOUSE_SETUP_KINDS, allow_unknown=self.allow_unknown_kind)
-        request = WarehouseSetupRequest.parse(self.rendered_mapping("setup", self.setup))
-        try:
-            url = self.push_destination_url(context)
-            existing = self.hook.find_destinations(
-                self.project_key, self.environment_key, name=request.name, kind=self.kind
-            )
-            if existing:
-                self.log_action("found existing", existing[0], url)
-                return {**self.summarize("exists", existing[0], url), "setup": None}
-            script = self.hook.generate_warehouse_setup_script(
-                self.project_key, self.environment_key, self.kind, request, allow_unknown_kind=self.allow_unknown_kind
-            )
-            result = {
-                "action": "setup started",
-                "kind": self.kind,
-                "project_key": self.project_key,
-                "environment_key": self.environment_key,
-                "url": url,
-                "setup": script.to_dict(),
-            }
-            if self.include_trust_policy:
-                policy = self.hook.generate_trust_policy(self.project_key, self.environment_key)
-                result["trust_policy"] = policy.to_dict()
-            self._log_handover(script)
-            return result
-        finally:
-            self.close_hook()
-
-    def _log_handover(self, script: Any) -> None:
-        self.log.info(
-            "Started %s setup for %s/%s. Run this script in the warehouse, then complete the setup:\n%s",
-            self.kind,
-            self.project_key,
-            self.environment_key,
-            script.script,
-        )
-        if script.redshift_iam_permissions_policy:
-            self.log.info("IAM permissions policy for the Redshift role:\n%s", script.redshift_iam_permissions_policy)
-        if script.redshift_iam_trust_policy:
-            self.log.info("IAM trust policy for the Redshift role:\n%s", script.redshift_iam_trust_policy)
-
-
-class LaunchDarklyCompleteWarehouseSetupOperator(LaunchDarklyBaseOperator):
-    """
-    Finish a pending warehouse setup once its script ran in the warehouse.
-
-    If the setup was already completed (e.g. this task is retried after a lost answer) the completed
-    destination of this kind (and ``name``) is adopted instead of failing.
-
-    :param kind: the warehouse kind the setup was started for (templated).
-    :param public_key: the ``publicKey`` the setup returned; required for ``snowflake-v2`` (templated,
-        e.g. ``"{{ ti.xcom_pull('setup')['setup']['publicKey'] }}"``).
-    :param name: the destination name given at setup, to find it when adopting (templated).
-    """
-
-    template_fields: Sequence[str] = (*LaunchDarklyBaseOperator.template_fields, "kind", "public_key", "name")
-
-    def __init__(
-        self,
-        *,
-        kind: str,
-        public_key: str | None = None,
-        name: str | None = None,
-        allow_unknown_kind: bool = False,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.kind = kind
-        self.public_key = public_key
-        self.name = name
-        self.allow_unknown_kind = allow_unknown_kind
-
-    def execute(self, context: Any) -> dict[str, Any]:
-        from airflow_provider_ld.models._base import validate_key
-        from airflow_provider_ld.models.configs import WAREHOUSE_COMPLETE_KINDS, validate_kind
-
-        validate_key("project_key", self.project_key)
-        validate_key("environment_key", self.environment_key)
-        validate_kind(self.kind, allowed=WAREHOUSE_COMPLETE_KINDS, allow_unknown=self.allow_unknown_kind)
-        try:
-            url = self.push_destination_url(context)
-            action, destination = self._complete_or_adopt()
-            self.log_action(action, destination, url)
-            return self.summarize(action, destination, url)
-        finally:
-            self.close_hook()
-
-    def _complete_or_adopt(self) -> tuple[str, Destination]:
-        if self.kind == "snowflake-v2" and not self.public_key:
-            # The setup step found an existing destination and started nothing: adopt it.
-            existing = self._existing()
-            if len(existing) == 1:
-                return "adopted", existing[0]
-            raise LaunchDarklyValidationError(
-                "public_key: required for kind 'snowflake-v2' (the publicKey the setup returned)",
-                field="public_key",
-            )
-        try:
-            destination = self.hook.complete_warehouse_setup(
-                self.project_key,
-                self.environment_key,
-                self.kind,
-                self.public_key or None,
-                allow_unknown_kind=self.allow_unknown_kind,
-            )
-            return "completed", destination
-        except LaunchDarklyNotFoundError as err:
-            existing = self._existing()
-            if len(existing) == 1:
-                self.log.info("No pending %s setup; adopting the completed destination", self.kind)
-                return "adopted", existing[0]
-            raise LaunchDarklyNotFoundError(
-                f"no pending {self.kind} setup in {self.project_key}/{self.environment_key} and "
-                f"{len(existing)} completed ones match; run the setup operator first",
-                method=err.method,
-                path=err.path,
-                status_code=err.status_code,
-                code=err.code,
-                request_id=err.request_id,
-            ) from err
-
-    def _existing(self) -> list[Destination]:
-        return self.hook.find_destinations(self.project_key, self.environment_key, name=self.name, kind=self.kind)
-
+# The warehouse operators live in their own module; they stay importable from here.
+from airflow_provider_ld.operators.warehouse import (
+    LaunchDarklyCompleteWarehouseSetupOperator,
+    LaunchDarklyWarehouseSetupOperator,
+)
 
 __all__ = [
     "LaunchDarklyCompleteWarehouseSetupOperator",

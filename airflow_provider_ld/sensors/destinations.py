@@ -24,7 +24,11 @@ from airflow_provider_ld.exceptions import (
     LaunchDarklyServerError,
     LaunchDarklyValidationError,
 )
-from airflow_provider_ld.links import DESTINATION_URL_XCOM_KEY, LaunchDarklyDestinationLink, destination_ui_url
+from airflow_provider_ld.links import (
+    DESTINATION_URL_XCOM_KEY,
+    LaunchDarklyDestinationLink,
+    destination_ui_url,
+)
 
 try:
     from airflow.sdk import BaseSensorOperator, PokeReturnValue
@@ -119,6 +123,7 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
     :param destination_id: the destination's ``_id``; takes precedence over ``name`` and ``kind``.
     :param name: the destination's exact name (with ``kind``).
     :param kind: the destination's kind, e.g. ``snowflake-v2`` (with ``name``).
+    :param allow_unknown_kind: accept a ``kind`` this release does not know.
     :param require_on: also wait for export to be switched on.
     :param launchdarkly_conn_id: the Airflow connection to use.
     :param deferrable: wait in the triggerer instead of a worker slot.
@@ -144,6 +149,7 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
         destination_id: str | None = None,
         name: str | None = None,
         kind: str | None = None,
+        allow_unknown_kind: bool = False,
         require_on: bool = True,
         launchdarkly_conn_id: str = "launchdarkly_default",
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
@@ -157,6 +163,7 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
         self.destination_id = destination_id
         self.name = name
         self.kind = kind
+        self.allow_unknown_kind = allow_unknown_kind
         self.require_on = require_on
         self.launchdarkly_conn_id = launchdarkly_conn_id
         self.deferrable = deferrable
@@ -164,8 +171,9 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
             poll_interval = poll_interval.total_seconds()
         self.poll_interval = float(poll_interval if poll_interval is not None else self.poke_interval)
         if deferrable and self.poll_interval <= 0:
-            raise ValueError(
-                f"poll_interval: must be > 0 seconds when deferrable, got {self.poll_interval!r}"
+            raise LaunchDarklyValidationError(
+                f"poll_interval: must be > 0 seconds when deferrable, got {self.poll_interval!r}",
+                field="poll_interval",
             )
 
     @cached_property
@@ -260,7 +268,8 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
 
     def _check_arguments(self) -> None:
         """Check the rendered arguments before any request is sent."""
-        from airflow_provider_ld.models._base import validate_key
+        from airflow_provider_ld.models._base import validate_key, validate_name
+        from airflow_provider_ld.models.configs import KNOWN_KINDS, validate_kind
         from airflow_provider_ld.readiness import validate_target
 
         validate_key("project_key", self.project_key)
@@ -268,6 +277,10 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
         validate_target(self.destination_id, self.name, self.kind)
         if self.destination_id:
             validate_key("destination_id", self.destination_id)
+        else:
+            validate_name("name", self.name, required=True)
+        if self.kind is not None:
+            validate_kind(self.kind, allowed=KNOWN_KINDS, allow_unknown=self.allow_unknown_kind)
 
     def _lookup(self) -> Destination | None:
         from airflow_provider_ld.readiness import select_destination

@@ -15,6 +15,7 @@ from airflow_provider_ld.exceptions import (
     LaunchDarklyNotFoundError,
     LaunchDarklyRateLimitError,
     LaunchDarklyServerError,
+    LaunchDarklyValidationError,
 )
 from airflow_provider_ld.hooks.launchdarkly_async import LaunchDarklyAsyncHook
 from airflow_provider_ld.models import Destination
@@ -79,8 +80,10 @@ class LaunchDarklyDestinationConfiguredTrigger(BaseTrigger):
     ) -> None:
         super().__init__()
         validate_target(destination_id, name, kind)
-        if poll_interval <= 0:
-            raise ValueError(f"poll_interval: must be > 0 seconds, got {poll_interval!r}")
+        if isinstance(poll_interval, bool) or not isinstance(poll_interval, (int, float)) or not poll_interval > 0:
+            raise LaunchDarklyValidationError(
+                f"poll_interval: must be a number of seconds > 0, got {poll_interval!r}", field="poll_interval"
+            )
         self.project_key = project_key
         self.environment_key = environment_key
         self.destination_id = destination_id

@@ -61,7 +61,8 @@ def test_secrets_are_hidden_in_repr_and_dict(kind):
         ("google-pubsub", {"project": "p"}, "config.topic", "required"),
         ("azure-event-hubs", {"namespace": "n", "name": "h", "policyName": "p"}, "config.policyKey", "required"),
         ("snowflake-v2", {"publicKey": "k"}, "config.snowflakeHostAddress", "required"),
-        ("mparticle", {"apiKey": "a", "secret": "s"}, "config.userIdentity", "required"),
+        ("mparticle", {"apiKey": "a", "secret": "s"}, "config.environment", "required"),
+        ("mparticle", {"apiKey": "a", "secret": "s", "environment": "production"}, "config.userIdentity", "required"),
         ("mparticle", {"apiKey": "a", "secret": "s", "userIdentity": "u", "environment": "prod"},
          "config.environment", "'production' or 'development'"),
         ("kinesis", ["region"], "config", "must be an object"),
@@ -119,7 +120,7 @@ def test_model_instances_are_accepted_and_checked_against_kind():
     with pytest.raises(LaunchDarklyValidationError, match="use SnowflakeV2Config"):
         validate_destination_config("snowflake-v2", SegmentConfig(writeKey="w"))
     with pytest.raises(LaunchDarklyValidationError, match="config.userIdentity"):
-        validate_destination_config("mparticle", MParticleConfig(apiKey="a", secret="s"))
+        validate_destination_config("mparticle", MParticleConfig(apiKey="a", secret="s", environment="development"))
 
 
 def test_snowflake_config_model():

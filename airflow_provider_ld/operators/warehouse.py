@@ -1,0 +1,185 @@
+"""
+Operators for the guided warehouse setup: start it (get the script to run) and complete it.
+
+Both are safe to retry: an existing destination of the kind is returned or adopted instead of starting
+or completing a second setup. Importing this module loads no models, hook or HTTP library.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_ld.exceptions import LaunchDarklyNotFoundError, LaunchDarklyValidationError
+from airflow_provider_ld.operators._base import LaunchDarklyBaseOperator
+
+if TYPE_CHECKING:
+    from airflow_provider_ld.models import Destination
+
+
+class LaunchDarklyWarehouseSetupOperator(LaunchDarklyBaseOperator):
+    """
+    Start a guided warehouse setup: get the SQL script (and key pair or IAM policies) to apply.
+
+    The script goes to the task log and to XCom; only public keys are returned by LaunchDarkly, and
+    secrets sent in ``setup`` (e.g. ``clickHousePassword``) are masked. When a destination of this kind
+    (and ``setup["name"]``, if given) already exists, nothing is started and the existing destination is
+    returned (``action="exists"``), so re-running the DAG never creates a second destination.
+
+    :param kind: ``snowflake-v2``, ``redshift`` or ``clickhouse`` (templated).
+    :param setup: optional names and settings, see ``WarehouseSetupRequest`` (templated).
+    :param include_trust_policy: also fetch the AWS trust policy for Data Export (e.g. for Redshift).
+    """
+
+    template_fields: Sequence[str] = (*LaunchDarklyBaseOperator.template_fields, "kind", "setup")
+    template_fields_renderers = {"setup": "json"}
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        setup: Mapping[str, Any] | None = None,
+        include_trust_policy: bool = False,
+        allow_unknown_kind: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.kind = kind
+        self.setup = setup
+        self.include_trust_policy = include_trust_policy
+        self.allow_unknown_kind = allow_unknown_kind
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        from airflow_provider_ld.models import WarehouseSetupRequest
+        from airflow_provider_ld.models._base import validate_key
+        from airflow_provider_ld.models.configs import WAREHOUSE_SETUP_KINDS, validate_kind
+
+        validate_key("project_key", self.project_key)
+        validate_key("environment_key", self.environment_key)
+        validate_kind(self.kind, allowed=WAREHOUSE_SETUP_KINDS, allow_unknown=self.allow_unknown_kind)
+        request = WarehouseSetupRequest.parse(self.rendered_mapping("setup", self.setup))
+        try:
+            url = self.push_destination_url(context)
+            existing = self.hook.find_destinations(
+                self.project_key, self.environment_key, name=request.name, kind=self.kind
+            )
+            if existing:
+                self.log_action("found existing", existing[0], url)
+                return {**self.summarize("exists", existing[0], url), "setup": None}
+            script = self.hook.generate_warehouse_setup_script(
+                self.project_key, self.environment_key, self.kind, request, allow_unknown_kind=self.allow_unknown_kind
+            )
+            result = {
+                "action": "setup started",
+                "kind": self.kind,
+                "project_key": self.project_key,
+                "environment_key": self.environment_key,
+                "url": url,
+                "setup": script.to_dict(),
+            }
+            if self.include_trust_policy:
+                policy = self.hook.generate_trust_policy(self.project_key, self.environment_key)
+                result["trust_policy"] = policy.to_dict()
+            self._log_handover(script)
+            return result
+        finally:
+            self.close_hook()
+
+    def _log_handover(self, script: Any) -> None:
+        self.log.info(
+            "Started %s setup for %s/%s. Run this script in the warehouse, then complete the setup:\n%s",
+            self.kind,
+            self.project_key,
+            self.environment_key,
+            script.script,
+        )
+        if script.redshift_iam_permissions_policy:
+            self.log.info("IAM permissions policy for the Redshift role:\n%s", script.redshift_iam_permissions_policy)
+        if script.redshift_iam_trust_policy:
+            self.log.info("IAM trust policy for the Redshift role:\n%s", script.redshift_iam_trust_policy)
+
+
+class LaunchDarklyCompleteWarehouseSetupOperator(LaunchDarklyBaseOperator):
+    """
+    Finish a pending warehouse setup once its script ran in the warehouse.
+
+    If the setup was already completed (e.g. this task is retried after a lost answer) the completed
+    destination of this kind (and ``name``) is adopted instead of failing.
+
+    :param kind: the warehouse kind the setup was started for (templated).
+    :param public_key: the ``publicKey`` the setup returned; required for ``snowflake-v2`` (templated,
+        e.g. ``"{{ ti.xcom_pull('setup')['setup']['publicKey'] }}"``).
+    :param name: the destination name given at setup, to find it when adopting (templated).
+    """
+
+    template_fields: Sequence[str] = (*LaunchDarklyBaseOperator.template_fields, "kind", "public_key", "name")
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        public_key: str | None = None,
+        name: str | None = None,
+        allow_unknown_kind: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.kind = kind
+        self.public_key = public_key
+        self.name = name
+        self.allow_unknown_kind = allow_unknown_kind
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        from airflow_provider_ld.models._base import validate_key
+        from airflow_provider_ld.models.configs import WAREHOUSE_COMPLETE_KINDS, validate_kind
+
+        validate_key("project_key", self.project_key)
+        validate_key("environment_key", self.environment_key)
+        validate_kind(self.kind, allowed=WAREHOUSE_COMPLETE_KINDS, allow_unknown=self.allow_unknown_kind)
+        try:
+            url = self.push_destination_url(context)
+            action, destination = self._complete_or_adopt()
+            self.log_action(action, destination, url)
+            return self.summarize(action, destination, url)
+        finally:
+            self.close_hook()
+
+    def _complete_or_adopt(self) -> tuple[str, Destination]:
+        if self.kind == "snowflake-v2" and not self.public_key:
+            # The setup step found an existing destination and started nothing: adopt it.
+            existing = self._existing()
+            if len(existing) == 1:
+                return "adopted", existing[0]
+            raise LaunchDarklyValidationError(
+                "public_key: required for kind 'snowflake-v2' (the publicKey the setup returned)",
+                field="public_key",
+            )
+        try:
+            destination = self.hook.complete_warehouse_setup(
+                self.project_key,
+                self.environment_key,
+                self.kind,
+                self.public_key or None,
+                allow_unknown_kind=self.allow_unknown_kind,
+            )
+            return "completed", destination
+        except LaunchDarklyNotFoundError as err:
+            existing = self._existing()
+            if len(existing) == 1:
+                self.log.info("No pending %s setup; adopting the completed destination", self.kind)
+                return "adopted", existing[0]
+            raise LaunchDarklyNotFoundError(
+                f"no pending {self.kind} setup in {self.project_key}/{self.environment_key} and "
+                f"{len(existing)} completed ones match; run the setup operator first",
+                method=err.method,
+                path=err.path,
+                status_code=err.status_code,
+                code=err.code,
+                request_id=err.request_id,
+            ) from err
+
+    def _existing(self) -> list[Destination]:
+        return self.hook.find_destinations(self.project_key, self.environment_key, name=self.name, kind=self.kind)
+
+
+__all__ = ["LaunchDarklyCompleteWarehouseSetupOperator", "LaunchDarklyWarehouseSetupOperator"]
