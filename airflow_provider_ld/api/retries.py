@@ -68,7 +68,8 @@ class RetryPolicy:
     The retry rules shared by the sync and async clients.
 
     429 answers are always retried (the server did not act), waiting for ``Retry-After``, else until the
-    latest rate-limit reset header, else with exponential backoff. 502/503/504 and connection failures are
+    latest rate-limit reset header, else with exponential backoff starting at ``rate_limit_delay`` (rate-limit
+    windows last seconds, so a fast backoff would spend every retry inside one window). 502/503/504 and connection failures are
     retried only for idempotent calls, except that a request that provably never reached the server is
     always retried. Every wait and their total are bounded.
 
@@ -76,6 +77,7 @@ class RetryPolicy:
     :param max_wait: total seconds that may be spent waiting between the attempts of one request.
     :param base_delay: first backoff step in seconds; doubles each retry.
     :param max_delay: cap of one backoff step in seconds.
+    :param rate_limit_delay: first backoff step after a 429 that says nothing usable about when to retry.
     :param jitter: returns a float in [0, 1); injectable for deterministic tests.
     :param clock: returns the current epoch time in seconds; injectable for tests.
     """
@@ -84,6 +86,7 @@ class RetryPolicy:
     max_wait: float = 120.0
     base_delay: float = 0.5
     max_delay: float = 30.0
+    rate_limit_delay: float = 2.0
     jitter: Callable[[], float] = field(default=random.random, repr=False)
     clock: Callable[[], float] = field(default=time.time, repr=False)
 
@@ -111,8 +114,13 @@ class RetryPolicy:
             reset_wait = self._reset_wait(attempt)
             if reset_wait is not None:
                 return reset_wait + self.jitter() * self.base_delay, "rate-limit reset"
-        step = min(self.max_delay, self.base_delay * 2 ** (retry_number - 1))
-        return step * (0.5 + self.jitter() / 2), "backoff"
+            return self._backoff(self.rate_limit_delay, retry_number), "rate-limit backoff"
+        return self._backoff(self.base_delay, retry_number), "backoff"
+
+    def _backoff(self, first_step: float, retry_number: int) -> float:
+        """Exponential backoff from ``first_step``, capped at ``max_delay``, with up to 50% jitter off."""
+        step = min(self.max_delay, first_step * 2 ** (retry_number - 1))
+        return step * (0.5 + self.jitter() / 2)
 
     def decide(self, retry_number: int, attempt: Attempt, *, idempotent: bool, waited: float) -> RetryDecision:
         """

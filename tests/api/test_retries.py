@@ -68,13 +68,20 @@ def test_reset_header_is_epoch_milliseconds_and_latest_reset_wins():
     assert wait == pytest.approx(5.5)
 
 
-def test_reset_in_the_past_falls_back_to_backoff():
+def test_reset_in_the_past_falls_back_to_the_rate_limit_backoff():
     attempt = Attempt(status=429, headers={"X-Ratelimit-Reset": str(int((NOW - 5) * 1000))})
-    assert policy(base_delay=1.0).wait_before(3, attempt) == (2.0, "backoff")
+    assert policy(base_delay=0.5).wait_before(3, attempt) == (4.0, "rate-limit backoff")
 
 
-def test_429_without_headers_backs_off():
-    assert policy(base_delay=1.0).wait_before(1, Attempt(status=429)) == (0.5, "backoff")
+def test_429_without_headers_backs_off_slower_than_a_server_error():
+    assert policy().wait_before(1, Attempt(status=429)) == (1.0, "rate-limit backoff")
+    assert policy().wait_before(1, Attempt(status=503)) == (0.25, "backoff")
+
+
+def test_rate_limit_backoff_outlasts_a_ten_second_window_within_the_default_retries():
+    p = policy()  # jitter 0: the shortest waits the policy can choose
+    waits = [p.wait_before(n, Attempt(status=429))[0] for n in range(1, p.max_retries + 1)]
+    assert sum(waits) > 2 * 10 and sum(waits) <= p.max_wait
 
 
 @pytest.mark.parametrize(("retry", "jitter", "expected"), [(1, 0.0, 0.25), (2, 0.0, 0.5), (3, 0.999, 1.999), (10, 0.0, 2.0)])

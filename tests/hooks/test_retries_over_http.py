@@ -63,16 +63,16 @@ def test_429_storm_on_create_converges_to_exactly_one_destination(hook, emulator
     assert fake_sleep.waits == [2.0, 2.0, 2.0]
 
 
-def test_429_with_reset_in_the_past_falls_back_to_backoff(hook, emulator, fake_sleep):
+def test_429_with_reset_in_the_past_falls_back_to_the_rate_limit_backoff(hook, emulator, fake_sleep):
     emulator.inject_fault("GET", "/api/v2/destinations", status=429, reset_in_past=True, times=2)
     hook.list_destinations()
-    assert fake_sleep.waits == [0.25, 0.5]
+    assert fake_sleep.waits == [1.0, 2.0]
 
 
-def test_429_without_headers_backs_off(hook, emulator, fake_sleep):
+def test_429_without_headers_backs_off_slower_than_a_server_error(hook, emulator, fake_sleep):
     emulator.inject_fault("POST", CREATE_PATH, status=429, times=1)
     create(hook)
-    assert fake_sleep.waits == [0.25]
+    assert fake_sleep.waits == [1.0]
 
 
 def test_rate_limit_outlasting_the_retries_fails_clearly(hook, emulator, fake_sleep):

@@ -45,6 +45,8 @@ LIST = "/api/v2/destinations"
 CREATE = "/api/v2/destinations/proj/prod"
 BY_ID = "/api/v2/destinations/proj/prod/*"
 BACKOFF = [0.25, 0.5, 1.0, 2.0, 4.0]
+#: After a 429 that names no usable wait (no headers, or a reset already past): slower, to leave the window.
+RATE_LIMIT_BACKOFF = [1.0, 2.0, 4.0, 8.0, 15.0]  # the last step is capped at max_delay (30 s), halved by jitter 0
 TIMEOUT = 0.25  # client timeout (connect and read) of the "slow" cases
 SLOW = 0.6  # server-side delay of a "slow" answer: well past TIMEOUT, even on a loaded machine
 
@@ -159,7 +161,7 @@ CASES = [
         "create",
         (fault("GET", LIST, status=429, reset_in_past=True, times=2),),
         {"GET": 3, "POST": 1},
-        BACKOFF[:2],
+        RATE_LIMIT_BACKOFF[:2],
         "created",
     ),
     Case(
@@ -167,7 +169,7 @@ CASES = [
         "create",
         (fault("POST", CREATE, status=429, times=2),),
         {"GET": 1, "POST": 3},
-        BACKOFF[:2],
+        RATE_LIMIT_BACKOFF[:2],
         "created",
     ),
     Case(
@@ -262,7 +264,7 @@ CASES = [
         "toggle",
         (fault("PATCH", BY_ID, status=429, times=2),),
         {"GET": 1, "PATCH": 3},
-        BACKOFF[:2],
+        RATE_LIMIT_BACKOFF[:2],
         "turned on",
     ),
     Case(

@@ -19,6 +19,7 @@ from tests.reliability.conftest import KEYS, connection_json, wait_for_calls
 LIST = "/api/v2/destinations"
 BY_ID = "/api/v2/destinations/proj/prod/*"
 BACKOFF = [0.25, 0.5, 1.0, 2.0, 4.0]
+RATE_LIMIT_BACKOFF = [1.0, 2.0, 4.0, 8.0, 15.0]  # the last step is capped at max_delay (30 s), halved by jitter 0
 
 
 def fault(method: str, path: str, **kwargs):
@@ -34,8 +35,8 @@ def fault(method: str, path: str, **kwargs):
         ("id", [fault("GET", BY_ID, drop="after", times=1)], [2], BACKOFF[:1], None),
         ("name", [fault("GET", LIST, delay=0.6)], [2], BACKOFF[:1], 0.25),
         ("id", [fault("GET", BY_ID, status=429, retry_after=5, times=2)], [3], [5.0, 5.0], None),
-        ("name", [fault("GET", LIST, status=429, reset_in_past=True, times=1)], [2], BACKOFF[:1], None),
-        ("id", [fault("GET", BY_ID, status=429, times=6)], [6, 1], BACKOFF, None),
+        ("name", [fault("GET", LIST, status=429, reset_in_past=True, times=1)], [2], RATE_LIMIT_BACKOFF[:1], None),
+        ("id", [fault("GET", BY_ID, status=429, times=6)], [6, 1], RATE_LIMIT_BACKOFF, None),
     ],
     ids=[
         "503-burst",
@@ -115,8 +116,8 @@ def test_trigger_rides_out_dropped_connections_and_429s(clocked_emulator, clocke
     events = run_trigger(make_trigger(clock, name="events", kind="segment"), clock)
     assert [event.payload["status"] for event in events] == ["success"]
     assert [call.status for call in emulator.calls_to()] == [None, 429, 429, None, 200]
-    assert clock.sleeps == [0.25, 4.0, 1.0, 2.0], (
-        "backoff for the drops and the bare 429, Retry-After otherwise"
+    assert clock.sleeps == [0.25, 4.0, 4.0, 2.0], (
+        "backoff for the drops, the slower rate-limit backoff for the bare 429 (retry 3), Retry-After otherwise"
     )
 
 
