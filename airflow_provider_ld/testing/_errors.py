@@ -22,6 +22,10 @@ ERROR_CODES: dict[int, str] = {
     504: "gateway_timeout",
 }
 
+#: Deepest nesting of arrays and objects accepted in a JSON value; deeper values would exhaust the
+#: interpreter's recursion limit when copied, patched or serialised.
+MAX_JSON_DEPTH = 100
+
 #: Default messages for injected faults and generic errors.
 DEFAULT_MESSAGES: dict[int, str] = {
     400: "Invalid request body",
@@ -101,11 +105,12 @@ def not_found(message: str = "Invalid resource identifier") -> ApiError:
 
 def dumps(payload: Any) -> bytes:
     """
-    Serialise a JSON payload compactly as UTF-8.
+    Serialise a JSON payload compactly as strict (RFC 8259) JSON in UTF-8.
 
     :param payload: any JSON-serialisable value.
+    :raises ValueError: when the payload holds NaN or an infinity, which JSON cannot carry.
     """
-    return json.dumps(payload, separators=(",", ":")).encode()
+    return json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
 
 
 def parse_json_body(body: bytes, *, required: bool) -> Any:
@@ -115,13 +120,64 @@ def parse_json_body(body: bytes, *, required: bool) -> Any:
     :param body: raw request body.
     :param required: whether an empty body is an error.
     :return: the parsed value, or ``None`` for an empty optional body.
-    :raises ApiError: 400 when the body is missing (and required) or not valid JSON.
+    :raises ApiError: 400 when the body is missing (and required) or not valid JSON, which includes
+        the non-standard constants ``NaN``, ``Infinity`` and ``-Infinity`` and nesting too deep to parse.
     """
     if not body.strip():
         if required:
             raise bad_request("A JSON request body is required")
         return None
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        value = json.loads(body, parse_constant=_refuse_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise bad_request("Request body is not valid JSON") from None
+    if too_deep(value):
+        raise bad_request(f"Request body is not valid JSON: nested deeper than {MAX_JSON_DEPTH} levels")
+    return value
+
+
+def _refuse_constant(constant: str) -> Any:
+    """
+    Refuse ``NaN``, ``Infinity`` and ``-Infinity``, which Python's parser accepts but JSON does not have.
+
+    :param constant: the constant as written in the body.
+    :raises ValueError: always.
+    """
+    raise ValueError(f"{constant} is not JSON")
+
+
+def too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """
+    Tell whether arrays and objects nest deeper than ``limit`` in a value (without recursing).
+
+    :param value: a parsed JSON value.
+    :param limit: the deepest nesting allowed; a scalar has depth 0, ``[]`` depth 1, ``[[]]`` depth 2.
+    """
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in children)
+    return False
+
+
+def is_strict_json(value: Any) -> bool:
+    """
+    Tell whether :func:`dumps` can serialise a value: JSON types only, no NaN or infinity, not too deep.
+
+    :param value: candidate value.
+    """
+    if too_deep(value):
+        return False
+    try:
+        dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True

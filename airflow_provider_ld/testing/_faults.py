@@ -6,7 +6,13 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_ld.testing._errors import DEFAULT_MESSAGES, dumps, error_body, error_code
+from airflow_provider_ld.testing._errors import (
+    DEFAULT_MESSAGES,
+    dumps,
+    error_body,
+    error_code,
+    is_strict_json,
+)
 
 DROP_MODES = ("none", "before", "after")
 
@@ -42,6 +48,8 @@ class Fault:
             raise ValueError("times must be at least 1")
         if self.delay < 0:
             raise ValueError("delay must not be negative")
+        if not _is_sendable_body(self.body):
+            raise ValueError("body must be bytes, a string, or a JSON value without NaN or Infinity")
         self.headers = {str(k): str(v) for k, v in (self.headers or {}).items()}
         self.remaining = self.times
 
@@ -85,6 +93,15 @@ class Fault:
         if self.body is not None:
             return dumps(self.body)
         return error_body(error_code(status), DEFAULT_MESSAGES.get(status, "Injected fault"))
+
+
+def _is_sendable_body(body: Any) -> bool:
+    """
+    Tell whether a fault body can be sent: raw bytes or text as given, anything else as strict JSON.
+
+    :param body: the configured body (``None`` for the default error body).
+    """
+    return body is None or isinstance(body, (bytes, str)) or is_strict_json(body)
 
 
 class FaultQueue:

@@ -168,20 +168,18 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         """
         Read the request body framed by ``Content-Length``.
 
-        :raises ApiError: 400 for a bad length or chunked body, 413 when too large.
+        :raises ApiError: 411 for a chunked body, 400 for a malformed ``Content-Length`` (negative,
+            not a decimal number, or repeated with different values), 413 when too large.
         """
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             raise ApiError(
                 411, "Chunked request bodies are not supported; send Content-Length", "invalid_request"
             )
-        raw = self.headers.get("Content-Length")
-        if not raw:
+        values = self.headers.get_all("Content-Length") or []
+        if not values:
             return b""
-        try:
-            length = int(raw)
-        except ValueError:
-            raise ApiError(400, "Invalid Content-Length header") from None
-        if length < 0 or length > MAX_BODY_BYTES:
+        length = _content_length(values)
+        if length > MAX_BODY_BYTES:
             raise ApiError(413, "Request body too large", "invalid_request")
         return self.rfile.read(length)
 
@@ -189,12 +187,12 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         """Serve an administration request."""
         try:
             status, payload = self.server.runtime.admin(self.command, path, body)
+            return _json_response(status, payload, {})
         except ApiError as exc:
             return _error_response(exc)
         except Exception:  # an emulator bug must still produce an answer the client can see
             log.exception("Emulator error while serving %s %s", self.command, path)
             return _error_response(ApiError(500, "Internal emulator error"))
-        return _json_response(status, payload, {})
 
     def _api_outcome(self, path: str, body: bytes) -> Response | None:
         """
@@ -242,12 +240,12 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
             if found.route.beta and self.headers.get("LD-API-Version", "").strip() != "beta":
                 raise ApiError(403, _BETA_MESSAGE)
             result = OPERATIONS[found.route.operation](OpContext(found.params, body, path, runtime.state))
+            return _json_response(result.status, result.payload, limit_headers)
         except ApiError as exc:
             return _error_response(exc, limit_headers)
         except Exception:  # an emulator bug must still produce an answer the client can see
             log.exception("Emulator error while serving %s %s", method, path)
             return _error_response(ApiError(500, "Internal emulator error"), limit_headers)
-        return _json_response(result.status, result.payload, limit_headers)
 
     def _authenticate(self) -> None:
         """
@@ -289,8 +287,32 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
             self.request.shutdown(socket.SHUT_RDWR)
 
 
+def _content_length(values: list[str]) -> int:
+    """
+    Parse the ``Content-Length`` header values of one request (RFC 9110 section 8.6).
+
+    Only ASCII digits are a length: ``int()`` alone would also take a sign, ``_`` separators and
+    non-ASCII digits. Repeated headers must agree.
+
+    :param values: every ``Content-Length`` value received, in order.
+    :return: the body length in bytes.
+    :raises ApiError: 400 when a value is not a non-negative decimal number or the values differ.
+    """
+    lengths = {value.strip(" \t") for value in values}
+    if len(lengths) != 1:
+        raise ApiError(400, "Conflicting Content-Length headers")
+    (raw,) = lengths
+    if not (raw.isascii() and raw.isdigit()):
+        raise ApiError(400, "Invalid Content-Length header: must be a non-negative decimal number")
+    return int(raw)
+
+
 def _json_response(status: int, payload: Any, headers: dict[str, str]) -> Response:
-    """Build a JSON response (empty body when ``payload`` is ``None``)."""
+    """
+    Build a strict-JSON response (empty body when ``payload`` is ``None``).
+
+    :raises ValueError: when the payload holds NaN or an infinity (the caller answers 500).
+    """
     if payload is None:
         return status, dict(headers), b""
     return status, {"Content-Type": "application/json", **headers}, dumps(payload)

@@ -8,7 +8,7 @@ from typing import Any
 import jsonpatch
 import jsonpointer
 
-from airflow_provider_ld.testing._errors import bad_request
+from airflow_provider_ld.testing._errors import MAX_JSON_DEPTH, bad_request, too_deep
 
 _OPS_WITH_VALUE = frozenset({"add", "replace", "test"})
 _OPS_WITH_FROM = frozenset({"move", "copy"})
@@ -70,14 +70,25 @@ def _check_operation(index: int, op: Any) -> None:
     where = f"patch operation {index}"
     if not isinstance(op, dict):
         raise bad_request(f"{where} must be an object")
-    if op.get("op") not in _ALL_OPS:
-        raise bad_request(f"{where}: invalid op {op.get('op')!r}")
+    if not _is_op_name(op.get("op")):
+        raise bad_request(f"{where}: op must be one of {', '.join(sorted(_ALL_OPS))}")
     if not _is_pointer(op.get("path")):
         raise bad_request(f"{where}: path must be a JSON Pointer string")
     if op["op"] in _OPS_WITH_VALUE and "value" not in op:
         raise bad_request(f"{where}: {op['op']} requires a value")
     if op["op"] in _OPS_WITH_FROM and not _is_pointer(op.get("from")):
         raise bad_request(f"{where}: {op['op']} requires a 'from' JSON Pointer")
+
+
+def _is_op_name(value: Any) -> bool:
+    """
+    Tell whether a value is one of the RFC 6902 operation names.
+
+    Checks the type first: an array or object ``op`` is unhashable and cannot be looked up in a set.
+
+    :param value: candidate ``op`` member.
+    """
+    return isinstance(value, str) and value in _ALL_OPS
 
 
 def _is_pointer(value: Any) -> bool:
@@ -130,11 +141,15 @@ def apply_patch(document: dict[str, Any], ops: list[dict[str, Any]]) -> dict[str
     :param ops: parsed operations.
     :return: the patched copy.
     :raises PatchTestFailed: when a ``test`` operation fails.
-    :raises PatchNotApplicable: when an operation cannot be applied.
+    :raises PatchNotApplicable: when an operation cannot be applied, or the result would nest deeper
+        than :data:`MAX_JSON_DEPTH` (so patches cannot grow a stored resource without bound).
     """
     try:
-        return jsonpatch.JsonPatch(copy.deepcopy(ops)).apply(copy.deepcopy(document))
+        patched = jsonpatch.JsonPatch(copy.deepcopy(ops)).apply(copy.deepcopy(document))
     except jsonpatch.JsonPatchTestFailed as exc:
         raise PatchTestFailed(str(exc)) from None
     except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException, TypeError) as exc:
         raise PatchNotApplicable(str(exc)) from None
+    if too_deep(patched):
+        raise PatchNotApplicable(f"the patched resource would nest deeper than {MAX_JSON_DEPTH} levels")
+    return patched

@@ -23,7 +23,7 @@ from airflow_provider_ld.testing import _admin, _warehouse
 from airflow_provider_ld.testing._api import ApiState
 from airflow_provider_ld.testing._delivery import DeliveryConfigStore
 from airflow_provider_ld.testing._destinations import DestinationStore
-from airflow_provider_ld.testing._errors import ApiError
+from airflow_provider_ld.testing._errors import MAX_JSON_DEPTH, ApiError, is_strict_json
 from airflow_provider_ld.testing._faults import Fault, FaultQueue
 from airflow_provider_ld.testing._handler import EmulatorHTTPServer, Runtime
 from airflow_provider_ld.testing._ratelimit import RateLimitConfig, RateLimiter
@@ -331,7 +331,8 @@ class LaunchDarklyEmulator:
         :param config: kind-specific configuration; a valid example is used when omitted.
         :param on: whether the export is on.
         :return: the ``Destination`` representation.
-        :raises ValueError: when ``kind`` or ``config`` would be rejected by the API.
+        :raises ValueError: when ``kind`` or ``config`` would be rejected by the API (including NaN or
+            Infinity, which are not JSON).
         """
         config = sample_config(kind) if config is None else config
         try:
@@ -339,6 +340,10 @@ class LaunchDarklyEmulator:
             validate_destination_config(kind, config)
         except ApiError as exc:
             raise ValueError(exc.message) from None
+        if not is_strict_json(config):
+            raise ValueError(
+                f"config must be strict JSON: no NaN or Infinity, at most {MAX_JSON_DEPTH} levels deep"
+            )
         return self._destinations.create(project_key, environment_key, name, kind, config, on)
 
 

@@ -9,8 +9,8 @@ content type, response schema and headers (schemathesis' checks), and again with
 (``tests/openapi_contract.validate_response``).
 
 Hand-made malformed requests that schemathesis does not produce (invalid JSON, bad framing, deep
-nesting, non-standard JSON constants) follow. Emulator bugs found are strict ``xfail`` cases, and the
-generated cases that would hit them are filtered out so the fuzz runs stay deterministic.
+nesting, non-standard JSON constants, non-string JSON Patch members) follow: each is a 400 with the
+usual ``{code, message, id}`` error body, and every answer stays strict JSON.
 """
 
 from __future__ import annotations
@@ -54,12 +54,6 @@ OPERATIONS = {
 def headers_for(path: str) -> dict[str, str]:
     """The token, and the beta version for the delivery-configuration routes."""
     return {"Authorization": TOKEN, "LD-API-Version": "beta" if "featureStore" in path else "20240415"}
-
-
-def has_unhashable_patch_op(case) -> bool:
-    """A JSON Patch operation whose ``op`` is an array or object: emulator bug E1 (see the xfail below)."""
-    body = case.body if isinstance(case.body, list) else []
-    return any(isinstance(op, dict) and isinstance(op.get("op"), (list, dict)) for op in body)
 
 
 @dataclass(frozen=True)
@@ -131,7 +125,7 @@ def test_emulator_answers_generated_requests_as_documented(operation_id, seeded)
             phases=[Phase.explicit, Phase.generate],
             suppress_health_check=list(HealthCheck),
         )
-        @given(case=strategy.filter(lambda case: not has_unhashable_patch_op(case)))
+        @given(case=strategy)
         def check(case):
             nonlocal sent
             response = case.call(base_url=emulator.base_url, headers=headers, timeout=5)
@@ -288,53 +282,67 @@ def test_malformed_requests_get_documented_client_errors(method, path, body, sta
     validate_response(emulator.calls_to()[-1])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="EMULATOR BUG E1: a JSON Patch 'op' that is an array or object raises "
-    "TypeError (unhashable) in testing/_patching.py _check_operation -> 500 on both PATCH routes",
+def assert_client_error(emulator, status: int, content: bytes) -> dict[str, Any]:
+    """A 400 with the usual strict-JSON ``{code, message, id}`` body, recorded as the spec documents."""
+    assert status == 400, content
+    error = strict_json(content)
+    assert set(error) == {"code", "message", "id"} and error["code"] == "invalid_request"
+    validate_response(emulator.calls_to()[-1])
+    return error
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        b'{"op": [], "path": "/on"}',
+        b'{"op": {"name": "replace"}, "path": "/on", "value": true}',
+        b'{"op": "replace", "path": ["on"], "value": true}',
+        b'{"op": "move", "from": {"path": "/name"}, "path": "/on"}',
+    ],
+    ids=["op-array", "op-object", "path-array", "from-object"],
 )
 @pytest.mark.parametrize("path", [DESTINATION, CONFIGURATION], ids=["destination", "delivery-configuration"])
-def test_bug_e1_non_string_patch_op_is_a_400(path, seeded, ids):
-    status, _, content = raw_request(
-        seeded.emulator, "PATCH", fill(path, ids), b'[{"op": [], "path": "/on"}]'
-    )
-    assert status == 400, content
+def test_non_string_patch_members_are_a_400(path, operation, seeded, ids):
+    """A JSON Patch ``op``, ``path`` or ``from`` that is not a string is refused, naming the member."""
+    emulator = seeded.emulator
+    status, _, content = raw_request(emulator, "PATCH", fill(path, ids), b"[" + operation + b"]")
+    error = assert_client_error(emulator, status, content)
+    member = json.loads(operation)
+    named = "op" if not isinstance(member["op"], str) else "from" if "from" in member else "path"
+    assert named in error["message"]
+    if named == "op":
+        assert "add, copy, move, remove, replace, test" in error["message"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="EMULATOR BUG E2: a JSON body nested deeper than the recursion limit "
-    "raises RecursionError in testing/_errors.py parse_json_body -> 500 on every route with a body",
-)
-def test_bug_e2_deeply_nested_json_is_a_400(seeded):
-    body = b'{"kind": "bigquery", "config": {"x": ' + b"[" * 5000 + b"]" * 5000 + b"}}"
+@pytest.mark.parametrize("depth", [500, 5000], ids=["deeper-than-the-limit", "deeper-than-recursion"])
+def test_deeply_nested_json_is_a_400(depth, seeded):
+    """A body nesting arrays too deeply (even past the interpreter's recursion limit) is invalid JSON."""
+    body = b'{"kind": "bigquery", "config": {"x": ' + b"[" * depth + b"]" * depth + b"}}"
     status, _, content = raw_request(seeded.emulator, "POST", "/api/v2/destinations/proj/prod", body)
-    assert status == 400, content
+    assert_client_error(seeded.emulator, status, content)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="EMULATOR BUG E3: NaN/Infinity (not JSON, RFC 8259) are accepted in "
-    "bodies and echoed back, so the emulator's answers stop being valid JSON",
-)
-def test_bug_e3_non_standard_json_constants_are_refused(seeded):
+@pytest.mark.parametrize("constant", [b"NaN", b"Infinity", b"-Infinity"])
+def test_non_standard_json_constants_are_refused(constant, seeded):
+    """NaN and the infinities are not JSON (RFC 8259): refused, never stored, never echoed back."""
     emulator = seeded.emulator
     status, _, content = raw_request(
         emulator,
         "POST",
         "/api/v2/destinations/proj/prod",
-        b'{"kind": "bigquery", "name": "w", "config": {"x": NaN}}',
+        b'{"kind": "bigquery", "name": "w", "config": {"x": ' + constant + b"}}",
     )
+    assert_client_error(emulator, status, content)
     listing = requests.get(f"{emulator.base_url}/api/v2/destinations", headers=headers_for(""), timeout=5)
-    strict_json(listing.content)  # every later listing is poisoned when the destination was stored
-    assert status == 400, content
+    assert listing.status_code == 200
+    strict_json(listing.content)  # a later listing is still strict JSON: nothing was stored
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="EMULATOR BUG E4: a negative Content-Length is answered 413 'Request body "
-    "too large' (testing/_handler.py _read_body); it is malformed framing: 400",
-)
-def test_bug_e4_negative_content_length_is_a_400(seeded):
-    status, _, _ = raw_request(seeded.emulator, "POST", "/api/v2/destinations/proj/prod", length="-5")
-    assert status == 400
+@pytest.mark.parametrize("length", ["-5", "five", "+5", "5_0", "0x5"])
+def test_malformed_content_length_is_a_400(length, seeded):
+    """A Content-Length that is not a non-negative decimal number is malformed framing, not a size."""
+    status, headers, content = raw_request(
+        seeded.emulator, "POST", "/api/v2/destinations/proj/prod", length=length
+    )
+    assert_client_error(seeded.emulator, status, content)
+    assert headers["connection"] == "close"
