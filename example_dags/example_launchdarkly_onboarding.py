@@ -44,7 +44,8 @@ with DAG(
         "snowflake_host": Param("acme.snowflakecomputing.com", type="string"),
         "stream_environment_key": Param("production", type="string"),
     },
-    default_args={"retries": 2, "retry_delay": timedelta(seconds=30)},
+    # The pool bounds how many tasks call the account-wide rate-limited API at once (see the README).
+    default_args={"retries": 2, "retry_delay": timedelta(seconds=30), "pool": "launchdarkly"},
 ) as dag:
 
     @task

@@ -38,7 +38,8 @@ with DAG(
         "destination_kind": Param("segment", type="string"),
         "window_minutes": Param(120, type="integer", minimum=0),
     },
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=1)},
+    # The pool bounds how many tasks call the account-wide rate-limited API at once (see the README).
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=1), "pool": "launchdarkly"},
 ) as dag:
     pause = LaunchDarklyToggleDestinationOperator(
         task_id="turn_off_for_window", on=False, comment="Nightly export window started", **TARGET

@@ -90,6 +90,10 @@ def main() -> int:
         if run([airflow, "db", "migrate"], env, log) != 0:
             print(log.read_text()[-3000:])
             return 1
+        print('Creating the "launchdarkly" pool the example DAGs use ...')
+        if run([airflow, "pools", "set", "launchdarkly", "4", "LaunchDarkly API calls"], env, log) != 0:
+            print(log.read_text()[-3000:])
+            return 1
         print(f"Running {DAG_ID} with airflow dags test (the sensor defers until the setup completes) ...")
         returncode = run([airflow, "dags", "test", DAG_ID], env, log)
         report(emulator, log, returncode)

@@ -33,6 +33,7 @@ SETUP_DELAY = 15.0
 ONBOARDING = "example_launchdarkly_onboarding"
 RESCHEDULE = "e2e_launchdarkly_reschedule"
 FAILURES = "e2e_launchdarkly_failures"
+LAUNCHDARKLY_POOL = "launchdarkly"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -75,11 +76,17 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> Any:
 @pytest.fixture(scope="package")
 def connections(airflow: AirflowDeployment, emulator: LaunchDarklyEmulator) -> dict[str, str]:
     """
-    Create the DAGs' connections through the REST API, as an operator of the deployment would.
+    Create the DAGs' connections and the ``launchdarkly`` pool through the REST API, as an operator would.
 
     ``launchdarkly_default`` points at the emulator with its token; ``launchdarkly_refused`` has a token
-    the emulator refuses.
+    the emulator refuses. The example DAGs run their tasks in the ``launchdarkly`` pool.
     """
+    airflow.api(
+        "POST",
+        "/pools",
+        expect=201,
+        json={"name": LAUNCHDARKLY_POOL, "slots": 4, "description": "LaunchDarkly API calls"},
+    )
     for conn_id, token in (("launchdarkly_default", TOKEN), ("launchdarkly_refused", REFUSED_TOKEN)):
         airflow.api(
             "POST",
