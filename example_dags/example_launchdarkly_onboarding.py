@@ -20,9 +20,11 @@ from airflow.sdk import DAG, Param, task
 
 from airflow_provider_ld.assets import destination_asset
 from airflow_provider_ld.operators.destinations import (
-    LaunchDarklyCompleteWarehouseSetupOperator,
     LaunchDarklyCreateDestinationOperator,
     LaunchDarklyToggleDestinationOperator,
+)
+from airflow_provider_ld.operators.warehouse import (
+    LaunchDarklyCompleteWarehouseSetupOperator,
     LaunchDarklyWarehouseSetupOperator,
 )
 from airflow_provider_ld.sensors.destinations import LaunchDarklyDestinationConfiguredSensor
