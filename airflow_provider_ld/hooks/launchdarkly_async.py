@@ -86,9 +86,29 @@ async def _ssl_context() -> ssl.SSLContext | bool:
 SHARED_POOL_SIZE = 10
 
 
+class _SharedAsyncClient(httpx.AsyncClient):
+    """
+    An ``httpx.AsyncClient`` that sends at most ``in_flight`` requests at once; the others wait their turn.
+
+    Waiting on a semaphore is cheap and fair, and it is not counted against the request's pool timeout,
+    so hundreds of triggers polling at the same moment queue quietly on a few kept-alive connections.
+
+    :param in_flight: how many requests may be sent at once (the connection pool's size).
+    """
+
+    def __init__(self, *args: Any, in_flight: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._in_flight = asyncio.Semaphore(in_flight)
+
+    async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        async with self._in_flight:
+            return await super().send(request, **kwargs)
+
+
 def _new_client(base_url: str, verify: ssl.SSLContext | bool) -> httpx.AsyncClient:
     # No token and no timeout here: both come with each request, so hooks with other settings can share it.
-    return httpx.AsyncClient(
+    return _SharedAsyncClient(
+        in_flight=SHARED_POOL_SIZE,
         base_url=base_url,
         headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
         verify=verify,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from pydantic import SecretStr
@@ -29,8 +30,9 @@ _SECRET_NAME_HINTS = ("secret", "password", "token", "privatekey", "private_key"
 REDACTED = "**********"
 
 
+@lru_cache(maxsize=4096)
 def is_secret_field(name: str) -> bool:
-    """Return whether a config field of this name holds a secret."""
+    """Return whether a config field of this name holds a secret (cached: configs reuse a few names)."""
     lowered = name.lower()
     return name in SECRET_FIELD_NAMES or any(hint in lowered for hint in _SECRET_NAME_HINTS)
 

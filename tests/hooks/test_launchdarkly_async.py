@@ -431,3 +431,32 @@ def test_final_error_shared_by_both_hooks(attempt, content, failure, create, err
     )
     assert type(error) is error_class
     assert str(error) == message
+
+
+@pytest.mark.asyncio
+async def test_shared_client_sends_at_most_its_pool_size_at_once_and_queues_the_rest():
+    """Hundreds of triggers polling together wait on the client's semaphore, not on the pool's timeout."""
+    in_flight = peak = 0
+    release = asyncio.Event()
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await release.wait()
+        in_flight -= 1
+        return httpx.Response(200, json={"path": request.url.path})
+
+    client = launchdarkly_async._SharedAsyncClient(
+        in_flight=3, transport=httpx.MockTransport(answer), base_url="http://emulator"
+    )
+    async with client:
+        requests = [asyncio.create_task(client.get(f"/r/{i}")) for i in range(10)]
+        for _ in range(50):  # let every request run as far as it can
+            await asyncio.sleep(0)
+        assert (in_flight, peak) == (3, 3)
+        release.set()
+        answers = await asyncio.gather(*requests)
+    assert peak == 3
+    assert [a.json()["path"] for a in answers] == [f"/r/{i}" for i in range(10)]
+
