@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_PORT ?= 8765
 
-.PHONY: venv test demo emulator clean
+.PHONY: venv test test-lowest demo emulator clean
 
 venv: $(STAMP)
 
@@ -20,6 +20,14 @@ $(STAMP): pyproject.toml
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## Run the whole suite again on the lowest Airflow release pyproject.toml admits, in its own .venv-lowest.
+LOWEST_AIRFLOW ?= apache-airflow==3.3.0
+test-lowest:
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
+	test -x .venv-lowest/bin/uv || { $(PYTHON) -m venv .venv-lowest && .venv-lowest/bin/python -m pip install --quiet --upgrade pip uv; }
+	.venv-lowest/bin/uv pip install --quiet --python .venv-lowest/bin/python -e '.[test]' '$(LOWEST_AIRFLOW)'
+	.venv-lowest/bin/python -m pytest $(PYTEST_ARGS)
+
 ## Run the demo against the bundled LaunchDarkly API emulator (no account needed).
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
@@ -29,7 +37,7 @@ emulator: $(STAMP)
 	$(BIN)/python -m airflow_provider_ld.testing.emulator --port $(DEMO_PORT) --token demo-token
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-lowest .pytest_cache .hypothesis
 
 ## Run the benchmarks in their own venv (.venv-bench: the project plus the HTTP provider and the official
 ## launchdarkly-api client, never project dependencies); writes benchmarks/results/latest.{md,json}.
