@@ -90,19 +90,17 @@ class _TargetedDestinationOperator(LaunchDarklyBaseOperator):
 
     def check_target(self) -> None:
         """Check the rendered keys and lookup fields before any request."""
-        from airflow_provider_ld.models._base import validate_bool, validate_key, validate_name
-        from airflow_provider_ld.models.configs import KNOWN_KINDS, validate_kind
+        from airflow_provider_ld.models.destinations import check_lookup
 
-        validate_key("project_key", self.project_key)
-        validate_key("environment_key", self.environment_key)
         _check_target(self.destination_id, self.name)
-        if self.destination_id:
-            validate_key("destination_id", self.destination_id)
-        else:
-            validate_name("name", self.name, required=True)
-        validate_bool("allow_unknown_kind", self.allow_unknown_kind)
-        if self.kind is not None:
-            validate_kind(self.kind, allowed=KNOWN_KINDS, allow_unknown=self.allow_unknown_kind)
+        check_lookup(
+            self.project_key,
+            self.environment_key,
+            self.destination_id,
+            self.name,
+            self.kind,
+            allow_unknown_kind=self.allow_unknown_kind,
+        )
 
     def find_target(self) -> Destination | None:
         """Return the destination, or ``None`` when it does not exist."""

@@ -268,19 +268,18 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
 
     def _check_arguments(self) -> None:
         """Check the rendered arguments before any request is sent."""
-        from airflow_provider_ld.models._base import validate_key, validate_name
-        from airflow_provider_ld.models.configs import KNOWN_KINDS, validate_kind
+        from airflow_provider_ld.models.destinations import check_lookup
         from airflow_provider_ld.readiness import validate_target
 
-        validate_key("project_key", self.project_key)
-        validate_key("environment_key", self.environment_key)
         validate_target(self.destination_id, self.name, self.kind)
-        if self.destination_id:
-            validate_key("destination_id", self.destination_id)
-        else:
-            validate_name("name", self.name, required=True)
-        if self.kind is not None:
-            validate_kind(self.kind, allowed=KNOWN_KINDS, allow_unknown=self.allow_unknown_kind)
+        check_lookup(
+            self.project_key,
+            self.environment_key,
+            self.destination_id,
+            self.name,
+            self.kind,
+            allow_unknown_kind=self.allow_unknown_kind,
+        )
 
     def _lookup(self) -> Destination | None:
         from airflow_provider_ld.readiness import select_destination
