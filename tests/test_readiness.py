@@ -188,3 +188,20 @@ def test_destination_summary_falls_back_to_the_requested_keys():
     bare = Destination.model_validate({"_id": "x", "kind": "segment"})
     summary = destination_summary(bare, project_key="p", environment_key="e")
     assert (summary["project_key"], summary["environment_key"]) == ("p", "e")
+
+
+@pytest.mark.parametrize("stand_in", ["seg****789", "****"])
+def test_readiness_accepts_secrets_the_api_only_shows_obfuscated(stand_in):
+    # Production answers stored secrets as stand-ins: "configured" must never depend on reading one.
+    assert evaluate_readiness(destination(config={"writeKey": stand_in})).ready is True
+    mparticle = destination(
+        kind="mparticle",
+        config={
+            "apiKey": stand_in,
+            "secret": stand_in,
+            "environment": "production",
+            "userIdentities": [{"ldContextKind": "user", "mparticleUserIdentity": "id"}],
+            "userIdentity": "id",
+        },
+    )
+    assert evaluate_readiness(mparticle).ready is True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import jsonpatch
@@ -10,7 +11,12 @@ import jsonpointer
 
 from airflow_provider_ld.exceptions import LaunchDarklyValidationError
 from airflow_provider_ld.models._base import validate_comment
-from airflow_provider_ld.models.secrets import reveal_secrets
+from airflow_provider_ld.models.secrets import (
+    is_obfuscated,
+    is_secret_field,
+    reveal_secrets,
+    stand_in_agrees,
+)
 
 PATCH_OPS = ("add", "remove", "replace", "move", "copy", "test")
 _NEEDS_VALUE = frozenset({"add", "replace", "test"})
@@ -91,6 +97,57 @@ def make_patch(
     if operations and version is not None:
         operations.insert(0, {"op": "test", "path": "/version", "value": version})
     return operations
+
+
+@dataclass(frozen=True)
+class ConfigComparison:
+    """
+    A desired config made comparable with what the API shows, and what could not be compared.
+
+    :param desired: the desired config, with every value the API cannot show (an obfuscated secret not
+        asked to rotate, a secret not given, a field the server derives) taken from the current config,
+        so a diff against the current config changes only what really differs.
+    :param uncompared: secret fields whose stored value the API hides, left as they are.
+    :param disagreeing: among those, the fields whose visible characters prove the stored value differs
+        from the desired one (for example a secret rotated outside Airflow).
+    """
+
+    desired: dict[str, Any]
+    uncompared: tuple[str, ...] = field(default=())
+    disagreeing: tuple[str, ...] = field(default=())
+
+
+def comparable_config(
+    kind: str | None, current: Mapping[str, Any] | None, desired: Mapping[str, Any], *, rotate_secrets: bool
+) -> ConfigComparison:
+    """
+    Prepare a desired config for a diff against a config read from an API that obfuscates secrets.
+
+    LaunchDarkly answers stored secrets as obfuscated stand-ins, so a stand-in is "cannot compare", never
+    "differs": the field keeps its stored value unless ``rotate_secrets`` asks to send the desired one.
+    Secrets the desired config leaves out are never removed, and mParticle's legacy ``userIdentity``, which
+    the API returns beside ``userIdentities``, is not a difference either.
+
+    :param kind: the destination's kind.
+    :param current: the config as read from the API (secret values may be ``SecretStr``).
+    :param desired: the desired config in clear.
+    :param rotate_secrets: send desired secret values even though the stored ones cannot be compared.
+    """
+    result = dict(desired)
+    uncompared: list[str] = []
+    disagreeing: list[str] = []
+    for key, value in (current or {}).items():
+        if is_secret_field(str(key)):
+            if key not in desired:
+                result[key] = value
+            elif is_obfuscated(value) and not rotate_secrets:
+                result[key] = value
+                uncompared.append(key)
+                if not stand_in_agrees(value, desired[key]):
+                    disagreeing.append(key)
+        elif key == "userIdentity" and kind == "mparticle" and key not in desired and desired.get("userIdentities"):
+            result[key] = value
+    return ConfigComparison(result, tuple(uncompared), tuple(disagreeing))
 
 
 def patch_body(

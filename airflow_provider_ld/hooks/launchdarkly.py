@@ -10,7 +10,7 @@ from typing import Any
 from airflow_provider_ld._compat import BaseHook, mask_secret
 from airflow_provider_ld.api import operations
 from airflow_provider_ld.api.calls import USER_AGENT, ApiRequest, final_error, parse_response, request_headers
-from airflow_provider_ld.api.patches import make_patch
+from airflow_provider_ld.api.patches import comparable_config, make_patch
 from airflow_provider_ld.api.retries import Attempt, RetryPolicy, TransportFailure
 from airflow_provider_ld.connection import ConnectionSettings, settings_from_connection
 from airflow_provider_ld.exceptions import LaunchDarklyConflictError, LaunchDarklyError
@@ -322,6 +322,7 @@ class LaunchDarklyHook(BaseHook):
         comment: str | None = None,
         allow_unknown_kind: bool = False,
         current: Destination | None = None,
+        rotate_secrets: bool = False,
     ) -> tuple[Destination, bool]:
         """
         Bring a destination to the desired state with the minimal, version-guarded JSON Patch.
@@ -329,16 +330,25 @@ class LaunchDarklyHook(BaseHook):
         Fields left ``None`` are not touched. No PATCH is sent when nothing differs. The version test
         makes the PATCH fail with ``LaunchDarklyConflictError`` if someone else changed it meanwhile.
 
+        LaunchDarkly answers stored secrets (``writeKey``, ``policyKey``, ``apiKey``, ``secret``) as
+        obfuscated stand-ins, so they cannot be compared: a secret in ``config`` is left as stored, and
+        never re-sent, unless ``rotate_secrets`` is set. A stand-in whose visible characters disagree with
+        the given value is reported in the log as a probable rotation outside Airflow.
+
         :param current: the destination as just read (saves the GET when the caller has it).
+        :param rotate_secrets: send the secret values in ``config`` even though the stored ones cannot be
+            compared (a deliberate secret rotation); each run with it set sends them again.
         :return: the destination after the update, and whether a PATCH was sent.
         """
         check_update_arguments(name=name, on=on, config=config, comment=comment)
+        validate_bool("rotate_secrets", rotate_secrets)
         validate_key("destination_id", destination_id)
         if current is None or current.id != destination_id:
             current = self.get_destination(project_key, environment_key, destination_id)
         desired = self.desired_destination_state(
             current, name=name, on=on, config=config, allow_unknown_kind=allow_unknown_kind
         )
+        desired = self._comparable(current, desired, rotate_secrets=rotate_secrets)
         patch = make_patch(current.model_dump(by_alias=True), desired, version=current.version)
         if not patch:
             return current, False
@@ -347,6 +357,31 @@ class LaunchDarklyHook(BaseHook):
         except LaunchDarklyConflictError as conflict:
             updated = self._settle_conflict(project_key, environment_key, destination_id, desired, conflict)
         return updated, True
+
+    def _comparable(self, current: Destination, desired: dict[str, Any], *, rotate_secrets: bool) -> dict[str, Any]:
+        """
+        Return ``desired`` with its config made comparable with ``current`` (see :func:`comparable_config`).
+
+        Logs the secret fields left uncompared, and those that visibly differ.
+        """
+        if "config" not in desired:
+            return desired
+        comparison = comparable_config(current.kind, current.config, desired["config"], rotate_secrets=rotate_secrets)
+        if comparison.uncompared:
+            self.log.info(
+                "Destination %s: secret fields %s are stored obfuscated and were not compared or sent "
+                "(pass rotate_secrets=True to push new values)",
+                current.id,
+                ", ".join(comparison.uncompared),
+            )
+        if comparison.disagreeing:
+            self.log.warning(
+                "Destination %s: the stored %s differ from the given values (their visible characters do "
+                "not match); if they were rotated, pass rotate_secrets=True to push the new values",
+                current.id,
+                ", ".join(comparison.disagreeing),
+            )
+        return {**desired, "config": comparison.desired}
 
     def _settle_conflict(
         self,
@@ -361,10 +396,17 @@ class LaunchDarklyHook(BaseHook):
 
         That is the case when an earlier attempt of this PATCH was applied but its answer was lost (the
         retry then fails its version test), or when someone made the same change. Any other difference
-        is a real concurrent edit, and the conflict is raised again rather than overwriting it.
+        is a real concurrent edit, and the conflict is raised again rather than overwriting it. Secrets
+        the API shows obfuscated count as applied when the visible characters agree with the sent value.
         """
         latest = self.get_destination(project_key, environment_key, destination_id)
-        if make_patch(latest.model_dump(by_alias=True), desired, version=None):
+        settled = desired
+        if "config" in desired:
+            comparison = comparable_config(latest.kind, latest.config, desired["config"], rotate_secrets=False)
+            if comparison.disagreeing:
+                raise conflict
+            settled = {**desired, "config": comparison.desired}
+        if make_patch(latest.model_dump(by_alias=True), settled, version=None):
             raise conflict
         self.log.info(
             "Destination %s changed under the version test but already has the requested state (version %s)",

@@ -94,3 +94,42 @@ def redact(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [redact(item) for item in value]
     return value
+
+
+#: The asterisks in every obfuscated stand-in LaunchDarkly answers in place of a stored secret.
+OBFUSCATION_MASK = "****"
+
+
+def _text(value: Any) -> Any:
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+
+def is_obfuscated(value: Any) -> bool:
+    """
+    Tell whether a secret read from the API is an obfuscated stand-in rather than the stored value.
+
+    LaunchDarkly answers stored secrets as stand-ins such as ``"abc****xyz"``; a value containing four
+    asterisks is taken for one.
+
+    :param value: a config value as read (``SecretStr`` or plain).
+    """
+    text = _text(value)
+    return isinstance(text, str) and OBFUSCATION_MASK in text
+
+
+def stand_in_agrees(stand_in: Any, clear: Any) -> bool:
+    """
+    Tell whether the characters a stand-in leaves visible agree with a clear value.
+
+    ``"abc****xyz"`` agrees with every value that starts with ``abc`` and ends with ``xyz``; a stand-in
+    that shows nothing agrees with everything. Agreement does not prove the values equal, but
+    disagreement proves they differ.
+
+    :param stand_in: the obfuscated value read from the API.
+    :param clear: a value in clear.
+    """
+    text, value = _text(stand_in), _text(clear)
+    if not isinstance(text, str) or not isinstance(value, str):
+        return False
+    head, tail = text.split("*", 1)[0], text.rsplit("*", 1)[-1]
+    return len(value) >= len(head) + len(tail) and value.startswith(head) and value.endswith(tail)

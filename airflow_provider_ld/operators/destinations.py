@@ -147,6 +147,8 @@ class LaunchDarklyCreateDestinationOperator(LaunchDarklyBaseOperator):
     :param if_exists: ``adopt`` (default: keep the existing destination as is), ``update`` (bring its
         config and ``on`` to the requested values with one version-guarded PATCH), or ``fail``.
     :param allow_unknown_kind: send a kind (or config fields) this release does not know.
+    :param rotate_secrets: with ``if_exists="update"``, also send the secret values in ``config``
+        (LaunchDarkly stores them obfuscated, so they are otherwise left as stored and never re-sent).
     """
 
     template_fields: Sequence[str] = (*LaunchDarklyBaseOperator.template_fields, "kind", "name", "config", "on")
@@ -161,6 +163,7 @@ class LaunchDarklyCreateDestinationOperator(LaunchDarklyBaseOperator):
         on: bool = False,
         if_exists: str = "adopt",
         allow_unknown_kind: bool = False,
+        rotate_secrets: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -176,11 +179,13 @@ class LaunchDarklyCreateDestinationOperator(LaunchDarklyBaseOperator):
         self.on = on
         self.if_exists = if_exists
         self.allow_unknown_kind = allow_unknown_kind
+        self.rotate_secrets = rotate_secrets
 
     def execute(self, context: Any) -> dict[str, Any]:
-        from airflow_provider_ld.models._base import validate_key, validate_name
+        from airflow_provider_ld.models._base import validate_bool, validate_key, validate_name
         from airflow_provider_ld.models.configs import validate_destination_config, validate_kind
 
+        validate_bool("rotate_secrets", self.rotate_secrets)
         validate_key("project_key", self.project_key)
         validate_key("environment_key", self.environment_key)
         validate_kind(self.kind, allow_unknown=self.allow_unknown_kind)
@@ -241,6 +246,7 @@ class LaunchDarklyCreateDestinationOperator(LaunchDarklyBaseOperator):
             config=self.config,
             allow_unknown_kind=self.allow_unknown_kind,
             current=destination,
+            rotate_secrets=self.rotate_secrets,
         )
         return ("updated" if changed else "adopted"), updated
 
@@ -255,6 +261,9 @@ class LaunchDarklyUpdateDestinationOperator(_TargetedDestinationOperator):
     :param on: desired export state (templated).
     :param new_name: rename the destination (templated).
     :param comment: audit-log comment, sent in the API's ``{comment, patch}`` envelope.
+    :param rotate_secrets: also send the secret values in ``config``. LaunchDarkly stores secrets
+        obfuscated, so by default they are neither compared nor re-sent; set this to push a rotated
+        secret (every run with it set sends the secrets again).
     """
 
     template_fields: Sequence[str] = (*_TargetedDestinationOperator.template_fields, "config", "on", "new_name", "comment")
@@ -267,6 +276,7 @@ class LaunchDarklyUpdateDestinationOperator(_TargetedDestinationOperator):
         on: bool | None = None,
         new_name: str | None = None,
         comment: str | None = None,
+        rotate_secrets: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -274,12 +284,14 @@ class LaunchDarklyUpdateDestinationOperator(_TargetedDestinationOperator):
         self.on = on
         self.new_name = new_name
         self.comment = comment
+        self.rotate_secrets = rotate_secrets
 
     def execute(self, context: Any) -> dict[str, Any]:
-        from airflow_provider_ld.models._base import validate_name
+        from airflow_provider_ld.models._base import validate_bool, validate_name
         from airflow_provider_ld.models.configs import validate_destination_config
         from airflow_provider_ld.models.destinations import check_update_arguments
 
+        validate_bool("rotate_secrets", self.rotate_secrets)
         self.check_target()
         if self.on is not None:
             self.on = self.rendered_bool("on", self.on)
@@ -302,6 +314,7 @@ class LaunchDarklyUpdateDestinationOperator(_TargetedDestinationOperator):
                 comment=self.comment,
                 allow_unknown_kind=self.allow_unknown_kind,
                 current=current,
+                rotate_secrets=self.rotate_secrets,
             )
             action = "updated" if changed else "unchanged"
             self.log_action(action, updated, url)

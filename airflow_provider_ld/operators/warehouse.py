@@ -7,6 +7,7 @@ or completing a second setup. Importing this module loads no models, hook or HTT
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,10 @@ from airflow_provider_ld.operators._base import LaunchDarklyBaseOperator
 if TYPE_CHECKING:
     from airflow_provider_ld.models import Destination
 
+#: Clock and pause of the connection-test wait (module attributes, so tests can drive a fake clock).
+_monotonic = time.monotonic
+_sleep = time.sleep
+
 
 class LaunchDarklyWarehouseSetupOperator(LaunchDarklyBaseOperator):
     """
@@ -24,7 +29,9 @@ class LaunchDarklyWarehouseSetupOperator(LaunchDarklyBaseOperator):
     The script goes to the task log and to XCom; only public keys are returned by LaunchDarkly, and
     secrets sent in ``setup`` (e.g. ``clickHousePassword``) are masked. When a destination of this kind
     (and ``setup["name"]``, if given) already exists, nothing is started and the existing destination is
-    returned (``action="exists"``), so re-running the DAG never creates a second destination.
+    returned (``action="exists"``), so re-running the DAG never creates a second destination. LaunchDarkly
+    also refuses to start a setup when the environment already has a destination of the kind (whatever its
+    name); that refusal is answered the same way.
 
     :param kind: ``snowflake-v2``, ``redshift`` or ``clickhouse`` (templated).
     :param setup: optional names and settings, see ``WarehouseSetupRequest`` (templated).
@@ -64,11 +71,21 @@ class LaunchDarklyWarehouseSetupOperator(LaunchDarklyBaseOperator):
                 self.project_key, self.environment_key, name=request.name, kind=self.kind
             )
             if existing:
-                self.log_action("found existing", existing[0], url)
-                return {**self.summarize("exists", existing[0], url), "setup": None}
-            script = self.hook.generate_warehouse_setup_script(
-                self.project_key, self.environment_key, self.kind, request, allow_unknown_kind=self.allow_unknown_kind
-            )
+                return self._exists(existing[0], url)
+            try:
+                script = self.hook.generate_warehouse_setup_script(
+                    self.project_key,
+                    self.environment_key,
+                    self.kind,
+                    request,
+                    allow_unknown_kind=self.allow_unknown_kind,
+                )
+            except LaunchDarklyValidationError:
+                of_kind = self.hook.find_destinations(self.project_key, self.environment_key, kind=self.kind)
+                if not of_kind:
+                    raise
+                self.log.info("LaunchDarkly refused the setup: a %s destination already exists", self.kind)
+                return self._exists(of_kind[0], url)
             result = {
                 "action": "setup started",
                 "kind": self.kind,
@@ -84,6 +101,10 @@ class LaunchDarklyWarehouseSetupOperator(LaunchDarklyBaseOperator):
             return result
         finally:
             self.close_hook()
+
+    def _exists(self, destination: Destination, url: str) -> dict[str, Any]:
+        self.log_action("found existing", destination, url)
+        return {**self.summarize("exists", destination, url), "setup": None}
 
     def _log_handover(self, script: Any) -> None:
         self.log.info(
@@ -106,10 +127,17 @@ class LaunchDarklyCompleteWarehouseSetupOperator(LaunchDarklyBaseOperator):
     If the setup was already completed (e.g. this task is retried after a lost answer) the completed
     destination of this kind (and ``name``) is adopted instead of failing.
 
+    Completing tests the warehouse connection, which fails for a while after the script ran (Snowflake
+    takes time to propagate a new key; LaunchDarkly's own setup tool retries for that reason). A refused
+    connection test (400) is therefore retried every ``connection_test_interval`` seconds for up to
+    ``connection_test_timeout`` seconds before the task fails with the API's last answer.
+
     :param kind: the warehouse kind the setup was started for (templated).
     :param public_key: the ``publicKey`` the setup returned; required for ``snowflake-v2`` (templated,
         e.g. ``"{{ ti.xcom_pull('setup')['setup']['publicKey'] }}"``).
     :param name: the destination name given at setup, to find it when adopting (templated).
+    :param connection_test_timeout: seconds to keep retrying a refused connection test (``0``: never retry).
+    :param connection_test_interval: seconds between two attempts.
     """
 
     template_fields: Sequence[str] = (*LaunchDarklyBaseOperator.template_fields, "kind", "public_key", "name")
@@ -121,6 +149,8 @@ class LaunchDarklyCompleteWarehouseSetupOperator(LaunchDarklyBaseOperator):
         public_key: str | None = None,
         name: str | None = None,
         allow_unknown_kind: bool = False,
+        connection_test_timeout: float = 60.0,
+        connection_test_interval: float = 15.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -128,6 +158,8 @@ class LaunchDarklyCompleteWarehouseSetupOperator(LaunchDarklyBaseOperator):
         self.public_key = public_key
         self.name = name
         self.allow_unknown_kind = allow_unknown_kind
+        self.connection_test_timeout = connection_test_timeout
+        self.connection_test_interval = connection_test_interval
 
     def execute(self, context: Any) -> dict[str, Any]:
         from airflow_provider_ld.models._base import validate_key
@@ -136,6 +168,8 @@ class LaunchDarklyCompleteWarehouseSetupOperator(LaunchDarklyBaseOperator):
         validate_key("project_key", self.project_key)
         validate_key("environment_key", self.environment_key)
         validate_kind(self.kind, allowed=WAREHOUSE_COMPLETE_KINDS, allow_unknown=self.allow_unknown_kind)
+        _check_seconds("connection_test_timeout", self.connection_test_timeout, allow_zero=True)
+        _check_seconds("connection_test_interval", self.connection_test_interval, allow_zero=False)
         try:
             url = self.push_destination_url(context)
             action, destination = self._complete_or_adopt()
@@ -155,14 +189,7 @@ class LaunchDarklyCompleteWarehouseSetupOperator(LaunchDarklyBaseOperator):
                 field="public_key",
             )
         try:
-            destination = self.hook.complete_warehouse_setup(
-                self.project_key,
-                self.environment_key,
-                self.kind,
-                self.public_key or None,
-                allow_unknown_kind=self.allow_unknown_kind,
-            )
-            return "completed", destination
+            return "completed", self._complete_when_reachable()
         except LaunchDarklyNotFoundError as err:
             existing = self._existing()
             if len(existing) == 1:
@@ -178,8 +205,48 @@ class LaunchDarklyCompleteWarehouseSetupOperator(LaunchDarklyBaseOperator):
                 request_id=err.request_id,
             ) from err
 
+    def _complete_when_reachable(self) -> Destination:
+        """Call complete-setup, retrying a refused connection test until ``connection_test_timeout``."""
+        deadline = _monotonic() + self.connection_test_timeout
+        attempt = 1
+        while True:
+            try:
+                return self.hook.complete_warehouse_setup(
+                    self.project_key,
+                    self.environment_key,
+                    self.kind,
+                    self.public_key or None,
+                    allow_unknown_kind=self.allow_unknown_kind,
+                )
+            except LaunchDarklyValidationError as err:
+                if _monotonic() + self.connection_test_interval > deadline:
+                    raise
+                self.log.warning(
+                    "Completing the %s setup failed its warehouse connection test (attempt %d: %s); "
+                    "retrying in %.0f s, as a new key can take a while to propagate",
+                    self.kind,
+                    attempt,
+                    err,
+                    self.connection_test_interval,
+                )
+            _sleep(self.connection_test_interval)
+            attempt += 1
+
     def _existing(self) -> list[Destination]:
         return self.hook.find_destinations(self.project_key, self.environment_key, name=self.name, kind=self.kind)
+
+
+def _check_seconds(field: str, value: Any, *, allow_zero: bool) -> None:
+    """
+    Check a duration argument before any request.
+
+    :raises LaunchDarklyValidationError: naming the field, unless ``value`` is a number of seconds
+        (above zero, or at least zero with ``allow_zero``).
+    """
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not is_number or value < 0 or (value == 0 and not allow_zero) or value != value:
+        bound = "at least 0" if allow_zero else "greater than 0"
+        raise LaunchDarklyValidationError(f"{field}: must be a number of seconds {bound}", field=field)
 
 
 __all__ = ["LaunchDarklyCompleteWarehouseSetupOperator", "LaunchDarklyWarehouseSetupOperator"]

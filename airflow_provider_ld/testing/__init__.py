@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from airflow_provider_ld.testing._fidelity import ApiFidelity
     from airflow_provider_ld.testing._recording import RecordedCall
     from airflow_provider_ld.testing.emulator import LaunchDarklyEmulator
 
-__all__ = ["LaunchDarklyEmulator", "RecordedCall"]
+__all__ = ["ApiFidelity", "LaunchDarklyEmulator", "RecordedCall"]
 
 
 def __getattr__(name: str) -> Any:
@@ -26,6 +27,10 @@ def __getattr__(name: str) -> Any:
         from airflow_provider_ld.testing.emulator import LaunchDarklyEmulator
 
         return LaunchDarklyEmulator
+    if name == "ApiFidelity":
+        from airflow_provider_ld.testing._fidelity import ApiFidelity
+
+        return ApiFidelity
     if name == "RecordedCall":
         from airflow_provider_ld.testing._recording import RecordedCall
 

@@ -17,6 +17,7 @@ from airflow_provider_ld.testing._errors import parse_json_body
 from airflow_provider_ld.testing._patching import parse_destination_patch, parse_patch_ops
 from airflow_provider_ld.testing._validation import (
     validate_complete_setup_body,
+    validate_complete_setup_kind,
     validate_delivery_post,
     validate_destination_post,
     validate_setup_body,
@@ -128,11 +129,10 @@ def get_destination(ctx: OpContext) -> ApiResult:
 
 
 def patch_destination(ctx: OpContext) -> ApiResult:
-    """``PATCH /destinations/{projectKey}/{environmentKey}/{id}`` (JSON Patch or comment envelope)."""
+    """``PATCH /destinations/{projectKey}/{environmentKey}/{id}`` (JSON Patch or Merge Patch, with a comment)."""
     keys = ctx.keys(*_DEST_KEYS)
     ctx.state.destinations.get(*keys)
-    ops, _comment = parse_destination_patch(ctx.json())
-    return ApiResult(200, ctx.state.destinations.patch(*keys, ops))
+    return ApiResult(200, ctx.state.destinations.patch(*keys, parse_destination_patch(ctx.json())))
 
 
 def delete_destination(ctx: OpContext) -> ApiResult:
@@ -163,7 +163,7 @@ def post_setup(ctx: OpContext) -> ApiResult:
 def post_complete_setup(ctx: OpContext) -> ApiResult:
     """``POST .../kinds/{kind}/complete-setup``."""
     kind = ctx.params["kind"]
-    validate_setup_kind(kind)
+    validate_complete_setup_kind(kind)
     public_key = validate_complete_setup_body(ctx.json())
     return ApiResult(201, ctx.state.destinations.complete_setup(*ctx.keys(*_WH_KEYS), kind, public_key))
 

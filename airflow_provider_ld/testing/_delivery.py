@@ -11,6 +11,7 @@ from typing import Any
 
 from airflow_provider_ld.testing._destinations import link
 from airflow_provider_ld.testing._errors import ApiError, bad_request, not_found
+from airflow_provider_ld.testing._obfuscation import obfuscate_fields
 from airflow_provider_ld.testing._patching import (
     PatchNotApplicable,
     PatchTestFailed,
@@ -27,18 +28,6 @@ FEATURE_STORE_PATH = "/api/v2/integration-capabilities/featureStore"
 READ_ONLY_FIELDS = frozenset(
     {"_id", "_links", "_access", "integrationKey", "projectKey", "environmentKey", "version"}
 )
-OBFUSCATED = "********"
-
-
-def obfuscate(value: Any) -> Any:
-    """
-    Hide a secret form variable, keeping its last four characters when it is long enough.
-
-    :param value: stored secret.
-    """
-    if isinstance(value, str) and len(value) >= 12:
-        return OBFUSCATED + value[-4:]
-    return OBFUSCATED
 
 
 def check_integration_key(integration_key: str) -> None:
@@ -66,17 +55,18 @@ class StoredDeliveryConfig:
     name: str
     version: int = 1
 
-    def to_rep(self, reveal_secrets: bool = False) -> dict[str, Any]:
+    def to_rep(self, *, with_config: bool = False, reveal_secrets: bool = False) -> dict[str, Any]:
         """
         Return the ``IntegrationDeliveryConfiguration`` representation.
 
+        LaunchDarkly includes ``config`` only when one configuration is read by its ID (the production
+        spec's note on the field), so list, create and patch answers leave it out.
+
+        :param with_config: include ``config`` (the single GET by ID).
         :param reveal_secrets: keep secret form variables in clear (internal use only).
         """
-        config = copy.deepcopy(self.config)
-        if not reveal_secrets:
-            config = {k: obfuscate(v) if k in DELIVERY_SECRET_KEYS else v for k, v in config.items()}
         project_path = f"/api/v2/projects/{self.project_key}"
-        return {
+        rep = {
             "_links": {
                 "self": link(
                     f"{FEATURE_STORE_PATH}/{self.project_key}/{self.environment_key}/"
@@ -90,13 +80,16 @@ class StoredDeliveryConfig:
             "integrationKey": self.integration_key,
             "projectKey": self.project_key,
             "environmentKey": self.environment_key,
-            "config": config,
             "on": self.on,
             "tags": list(self.tags),
             "name": self.name,
             "version": self.version,
             "_access": {"allowed": [], "denied": []},
         }
+        if with_config or reveal_secrets:
+            config = copy.deepcopy(self.config)
+            rep["config"] = config if reveal_secrets else obfuscate_fields(config, DELIVERY_SECRET_KEYS)
+        return rep
 
 
 class DeliveryConfigStore:
@@ -141,7 +134,7 @@ class DeliveryConfigStore:
         Store a new delivery configuration.
 
         :param fields: validated ``(config, on, tags, name)``.
-        :return: the representation (secrets obfuscated).
+        :return: the representation (without ``config``).
         """
         config, on, tags, name = fields
         item = StoredDeliveryConfig(
@@ -165,9 +158,9 @@ class DeliveryConfigStore:
     def get(
         self, project_key: str, environment_key: str, integration_key: str, config_id: str
     ) -> dict[str, Any]:
-        """Return one configuration (404 when absent)."""
+        """Return one configuration (404 when absent), the only answer that carries its ``config``."""
         with self._lock:
-            return self._find(project_key, environment_key, integration_key, config_id).to_rep()
+            return self._find(project_key, environment_key, integration_key, config_id).to_rep(with_config=True)
 
     def delete(self, project_key: str, environment_key: str, integration_key: str, config_id: str) -> None:
         """Delete one configuration (404 when absent)."""
@@ -210,7 +203,7 @@ class DeliveryConfigStore:
     @staticmethod
     def _check_patched(item: StoredDeliveryConfig, patched: dict[str, Any]) -> tuple[Any, ...]:
         """Validate a patched representation; return ``(config, on, tags, name)``."""
-        unknown = sorted(set(patched) - set(item.to_rep()))
+        unknown = sorted(set(patched) - set(item.to_rep(reveal_secrets=True)))
         if unknown:
             raise bad_request(f"Unknown field '{unknown[0]}' in IntegrationDeliveryConfiguration")
         for key in ("config", "on", "tags", "name"):

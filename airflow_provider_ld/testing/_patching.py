@@ -1,8 +1,9 @@
-"""JSON Patch (RFC 6902) parsing and application for the emulated LaunchDarkly API."""
+"""JSON Patch (RFC 6902) and JSON Merge Patch (RFC 7386) parsing and application for the emulated API."""
 
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from typing import Any
 
 import jsonpatch
@@ -23,25 +24,94 @@ class PatchNotApplicable(Exception):
     """An operation cannot be applied to the current document (e.g. missing target)."""
 
 
-def parse_destination_patch(body: Any) -> tuple[list[dict[str, Any]], str | None]:
+@dataclass(frozen=True)
+class DestinationUpdate:
     """
-    Accept a JSON Patch array or the ``{"comment": ..., "patch": [...]}`` envelope.
+    A parsed destination PATCH body: JSON Patch operations or a JSON Merge Patch, and a comment.
+
+    Exactly one of ``operations`` and ``merge`` is set.
+    """
+
+    operations: list[dict[str, Any]] | None = None
+    merge: dict[str, Any] | None = None
+    comment: str | None = None
+
+
+#: Envelope keys of LaunchDarkly's "Updates with comments" (JSON Patch or JSON Merge Patch).
+_ENVELOPES = {"patch": {"comment", "patch"}, "merge": {"comment", "merge"}}
+
+
+def parse_destination_patch(body: Any) -> DestinationUpdate:
+    """
+    Read a destination PATCH body the way LaunchDarkly documents it ("Updates" in the API overview).
+
+    An array is a JSON Patch; ``{"comment", "patch": [...]}`` and ``{"comment", "merge": {...}}`` are the
+    comment envelopes; any other object is a JSON Merge Patch. A semantic patch (``instructions``) is not
+    supported by this resource.
 
     :param body: parsed JSON body.
-    :return: ``(operations, comment)``.
     :raises ApiError: 400 for any other shape or a malformed operation.
     """
-    if isinstance(body, dict):
-        unknown = sorted(set(body) - {"comment", "patch"})
-        if unknown or "patch" not in body:
-            raise bad_request(
-                "Request body must be a JSON Patch array or an object with 'patch' and 'comment'"
-            )
-        comment = body.get("comment")
-        if comment is not None and not isinstance(comment, str):
-            raise bad_request("comment must be a string")
-        return parse_patch_ops(body["patch"]), comment
-    return parse_patch_ops(body), None
+    if not isinstance(body, dict):
+        return DestinationUpdate(operations=parse_patch_ops(body))
+    if "instructions" in body:
+        raise bad_request("Semantic patch is not supported for Data Export destinations")
+    for member, allowed in _ENVELOPES.items():
+        if member in body:
+            unknown = sorted(set(body) - allowed)
+            if unknown:
+                raise bad_request(f"Unknown field '{unknown[0]}' in a '{member}' update with a comment")
+            comment = _comment(body.get("comment"))
+            if member == "patch":
+                return DestinationUpdate(operations=parse_patch_ops(body["patch"]), comment=comment)
+            return DestinationUpdate(merge=parse_merge_patch(body["merge"]), comment=comment)
+    return DestinationUpdate(merge=parse_merge_patch(body))
+
+
+def _comment(value: Any) -> str | None:
+    """Check an update's ``comment``; raise 400 unless it is absent or a string."""
+    if value is not None and not isinstance(value, str):
+        raise bad_request("comment must be a string")
+    return value
+
+
+def parse_merge_patch(value: Any) -> dict[str, Any]:
+    """
+    Check a JSON Merge Patch document.
+
+    :param value: parsed JSON value.
+    :raises ApiError: 400 unless it is a non-empty object.
+    """
+    if not isinstance(value, dict) or not value:
+        raise bad_request("A JSON Merge Patch must be a non-empty JSON object")
+    return value
+
+
+def apply_merge_patch(document: dict[str, Any], merge: dict[str, Any]) -> dict[str, Any]:
+    """
+    Apply a JSON Merge Patch (RFC 7386) to a copy of ``document``: ``null`` removes a member.
+
+    :param document: the current representation.
+    :param merge: a checked merge-patch object.
+    :raises PatchNotApplicable: when the result would nest deeper than :data:`MAX_JSON_DEPTH`.
+    """
+    patched = _merge(copy.deepcopy(document), merge)
+    if too_deep(patched):
+        raise PatchNotApplicable(f"the patched resource would nest deeper than {MAX_JSON_DEPTH} levels")
+    return patched
+
+
+def _merge(target: Any, patch: Any) -> Any:
+    """RFC 7386 ``MergePatch(Target, Patch)``."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = _merge(result.get(key), value)
+    return result
 
 
 def parse_patch_ops(value: Any) -> list[dict[str, Any]]:

@@ -19,8 +19,14 @@ DESTINATION_KINDS: tuple[str, ...] = (
     "redshift",
 )
 
-#: Kinds accepted by the guided warehouse ``setup`` / ``complete-setup`` routes.
-WAREHOUSE_SETUP_KINDS: tuple[str, ...] = ("snowflake-v2", "redshift", "clickhouse", "bigquery", "databricks")
+#: Kinds accepted by the guided warehouse ``setup`` route (its ``kind`` parameter text).
+WAREHOUSE_SETUP_KINDS: tuple[str, ...] = ("snowflake-v2", "redshift", "clickhouse")
+#: Kinds accepted by ``complete-setup`` (its parameter text: v23 lists four, v24 adds ``databricks``).
+WAREHOUSE_COMPLETE_KINDS: tuple[str, ...] = ("snowflake-v2", "bigquery", "clickhouse", "redshift", "databricks")
+
+#: Destination config fields LaunchDarkly stores but only answers obfuscated (the ones its Terraform
+#: provider preserves from the user's own configuration).
+DESTINATION_SECRET_KEYS = frozenset({"writeKey", "policyKey", "apiKey", "secret"})
 
 #: Required (non-empty string) ``config`` keys per destination kind.
 REQUIRED_CONFIG_KEYS: dict[str, tuple[str, ...]] = {
@@ -101,18 +107,17 @@ def require_object(value: Any, what: str = "Request body") -> dict[str, Any]:
     return value
 
 
-def reject_unknown_fields(body: dict[str, Any], allowed: set[str] | dict[str, Any], what: str) -> None:
+def known_fields(body: dict[str, Any], allowed: set[str] | dict[str, Any]) -> dict[str, Any]:
     """
-    Reject properties the schema does not define.
+    Keep only the properties the request schema defines.
+
+    The API ignores request-body fields that are not part of the endpoint's request schema and does not
+    return an error for them (``launchdarkly-api`` 25.x overview, "Representations").
 
     :param body: request object.
-    :param allowed: allowed property names.
-    :param what: schema name used in the error message.
-    :raises ApiError: 400 naming the first unknown field.
+    :param allowed: the schema's property names.
     """
-    unknown = sorted(set(body) - set(allowed))
-    if unknown:
-        raise bad_request(f"Unknown field '{unknown[0]}' in {what}")
+    return {key: value for key, value in body.items() if key in allowed}
 
 
 def optional_field(body: dict[str, Any], name: str, kind: type, default: Any) -> Any:
@@ -141,8 +146,7 @@ def validate_destination_post(body: Any) -> tuple[str, str, dict[str, Any], bool
     :return: ``(name, kind, config, on)``.
     :raises ApiError: 400 describing the first problem.
     """
-    body = require_object(body)
-    reject_unknown_fields(body, {"name", "kind", "config", "on"}, "DestinationPost")
+    body = known_fields(require_object(body), {"name", "kind", "config", "on"})
     name = optional_field(body, "name", str, "")
     on = optional_field(body, "on", bool, False)
     if "kind" not in body:
@@ -233,16 +237,26 @@ def _validate_mparticle(config: dict[str, Any]) -> None:
     )
 
 
-def validate_setup_kind(kind: str) -> None:
+def validate_setup_kind(kind: str, allowed: tuple[str, ...] = WAREHOUSE_SETUP_KINDS) -> None:
     """
-    Check the ``{kind}`` of the guided warehouse routes.
+    Check the ``{kind}`` of the guided ``setup`` route.
+
+    :param kind: path parameter value.
+    :param allowed: the kinds the route accepts.
+    :raises ApiError: 400 naming the kind.
+    """
+    if kind not in allowed:
+        raise bad_request(f"Unsupported warehouse destination kind {kind!r}; expected one of {', '.join(allowed)}")
+
+
+def validate_complete_setup_kind(kind: str) -> None:
+    """
+    Check the ``{kind}`` of the ``complete-setup`` route.
 
     :param kind: path parameter value.
     :raises ApiError: 400 naming the kind.
     """
-    if kind not in WAREHOUSE_SETUP_KINDS:
-        expected = ", ".join(WAREHOUSE_SETUP_KINDS)
-        raise bad_request(f"Unsupported warehouse destination kind {kind!r}; expected one of {expected}")
+    validate_setup_kind(kind, WAREHOUSE_COMPLETE_KINDS)
 
 
 def validate_setup_body(body: Any) -> dict[str, Any]:
@@ -251,12 +265,11 @@ def validate_setup_body(body: Any) -> dict[str, Any]:
 
     :param body: parsed JSON body, or ``None`` when no body was sent.
     :return: the body (``{}`` when absent).
-    :raises ApiError: 400 on a non-object, an unknown field or a mistyped field.
+    :raises ApiError: 400 on a non-object or a mistyped field (unknown fields are ignored).
     """
     if body is None:
         return {}
-    body = require_object(body)
-    reject_unknown_fields(body, SETUP_BODY_FIELDS, "warehouseSetupScriptPostBody")
+    body = known_fields(require_object(body), SETUP_BODY_FIELDS)
     for name, kind in SETUP_BODY_FIELDS.items():
         optional_field(body, name, kind, None)
     return body
@@ -268,10 +281,9 @@ def validate_complete_setup_body(body: Any) -> str | None:
 
     :param body: parsed JSON body.
     :return: the ``publicKey`` sent, if any.
-    :raises ApiError: 400 on a non-object, an unknown field or a mistyped ``publicKey``.
+    :raises ApiError: 400 on a non-object or a mistyped ``publicKey`` (unknown fields are ignored).
     """
-    body = require_object(body)
-    reject_unknown_fields(body, {"publicKey"}, "completeSetupPostBody")
+    body = known_fields(require_object(body), {"publicKey"})
     return optional_field(body, "publicKey", str, None)
 
 
@@ -284,8 +296,7 @@ def validate_delivery_post(integration_key: str, body: Any) -> tuple[dict[str, A
     :return: ``(config, on, tags, name)``; ``config`` has defaults filled in.
     :raises ApiError: 400 describing the first problem.
     """
-    body = require_object(body)
-    reject_unknown_fields(body, {"config", "on", "tags", "name"}, "IntegrationDeliveryConfigurationPost")
+    body = known_fields(require_object(body), {"config", "on", "tags", "name"})
     if "config" not in body:
         raise bad_request("config is required")
     config = validate_delivery_config(integration_key, body["config"])

@@ -208,8 +208,17 @@ def redshift_iam_policies(
     }
 
 
+def staging_bucket_name(body: dict[str, Any]) -> str | None:
+    """
+    Return the staging bucket a setup body names, if any.
+
+    :param body: validated setup body.
+    """
+    return body.get("clickHouseS3BucketName") or body.get("s3BucketName")
+
+
 def setup_artifacts(
-    project_key: str, environment_key: str, kind: str, body: dict[str, Any]
+    project_key: str, environment_key: str, kind: str, body: dict[str, Any], bucket: str | None = None
 ) -> dict[str, Any]:
     """
     Produce the ``WarehouseDestinationSetupScriptRep`` for a guided setup.
@@ -218,13 +227,14 @@ def setup_artifacts(
     :param environment_key: environment key.
     :param kind: warehouse kind (already validated).
     :param body: validated setup body.
+    :param bucket: the staging bucket to use (Redshift, ClickHouse); a new name is generated without one.
     """
     if kind == "snowflake-v2":
         public_key, pkcs8 = generate_key_pair()
         script = snowflake_script(project_key, environment_key, body, public_key)
         return {"script": script, "publicKey": public_key, "publicKeyPkcs8": pkcs8}
     if kind == "redshift":
-        bucket = body.get("s3BucketName") or _bucket(project_key, environment_key)
+        bucket = bucket or _bucket(project_key, environment_key)
         rep: dict[str, Any] = {
             "script": redshift_script(project_key, environment_key, body),
             "s3BucketName": bucket,
@@ -233,11 +243,7 @@ def setup_artifacts(
             rep.update(redshift_iam_policies(project_key, environment_key, body, bucket))
         return rep
     if kind == "clickhouse":
-        bucket = (
-            body.get("clickHouseS3BucketName")
-            or body.get("s3BucketName")
-            or _bucket(project_key, environment_key)
-        )
+        bucket = bucket or _bucket(project_key, environment_key)
         return {"script": clickhouse_script(project_key, environment_key, body), "s3BucketName": bucket}
     return {"script": generic_script(kind, project_key, environment_key, body)}
 

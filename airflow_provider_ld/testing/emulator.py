@@ -24,17 +24,18 @@ from airflow_provider_ld.testing._api import ApiState
 from airflow_provider_ld.testing._delivery import DeliveryConfigStore
 from airflow_provider_ld.testing._destinations import DestinationStore
 from airflow_provider_ld.testing._errors import MAX_JSON_DEPTH, ApiError, is_strict_json
+from airflow_provider_ld.testing._fidelity import ApiFidelity
 from airflow_provider_ld.testing._faults import Fault, FaultQueue
 from airflow_provider_ld.testing._handler import EmulatorHTTPServer, Runtime
 from airflow_provider_ld.testing._ratelimit import RateLimitConfig, RateLimiter
 from airflow_provider_ld.testing._recording import CallLog, RecordedCall
 from airflow_provider_ld.testing._validation import (
-    WAREHOUSE_SETUP_KINDS,
+    WAREHOUSE_COMPLETE_KINDS,
     validate_destination_config,
     validate_kind,
 )
 
-__all__ = ["LaunchDarklyEmulator", "RecordedCall", "main"]
+__all__ = ["ApiFidelity", "LaunchDarklyEmulator", "RecordedCall", "main"]
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,7 @@ class LaunchDarklyEmulator:
         visible to GET, list, PATCH and DELETE.
     :param clock: returns the current time in seconds since the epoch; drives rate-limit windows,
         ``setup_delay`` and timestamps. Inject a fake clock for deterministic tests.
+    :param fidelity: which production behaviours to reproduce (see :class:`ApiFidelity`); all by default.
     """
 
     def __init__(
@@ -97,13 +99,14 @@ class LaunchDarklyEmulator:
         port: int = 0,
         setup_delay: float = 0.0,
         clock: Callable[[], float] = time.time,
+        fidelity: ApiFidelity | None = None,
     ) -> None:
         self._token = token
         self.host = host
         self._requested_port = port
         self._clock = clock
         lock = threading.RLock()
-        self._destinations = DestinationStore(lock, clock, setup_delay)
+        self._destinations = DestinationStore(lock, clock, setup_delay, fidelity)
         self._delivery = DeliveryConfigStore(lock, clock)
         self._faults = FaultQueue(lock)
         self._limiter = RateLimiter(lock, clock)
@@ -205,6 +208,11 @@ class LaunchDarklyEmulator:
     def setup_delay(self, value: float) -> None:
         self._destinations.setup_delay = value
 
+    @property
+    def fidelity(self) -> ApiFidelity:
+        """The production behaviours reproduced; change its fields to switch one (e.g. in a test)."""
+        return self._destinations.fidelity
+
     # ----------------------------------------------------------------- inspection
 
     @property
@@ -235,8 +243,13 @@ class LaunchDarklyEmulator:
 
     @property
     def destinations(self) -> list[dict[str, Any]]:
-        """Snapshot of the visible (completed) destinations, as the API represents them."""
+        """Snapshot of the visible (completed) destinations, as the API answers them (secrets obfuscated)."""
         return self._destinations.list()
+
+    @property
+    def stored_destinations(self) -> list[dict[str, Any]]:
+        """Snapshot of every stored destination with its secrets in clear: what the server holds."""
+        return self._destinations.stored()
 
     # ----------------------------------------------------------------- control
 
@@ -336,7 +349,7 @@ class LaunchDarklyEmulator:
         """
         config = sample_config(kind) if config is None else config
         try:
-            validate_kind(kind, extra_allowed=WAREHOUSE_SETUP_KINDS)
+            validate_kind(kind, extra_allowed=WAREHOUSE_COMPLETE_KINDS)
             validate_destination_config(kind, config)
         except ApiError as exc:
             raise ValueError(exc.message) from None

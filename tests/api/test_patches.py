@@ -103,3 +103,73 @@ def test_patch_fails_against_a_newer_version(current, desired):
     if patch:
         with pytest.raises(jsonpatch.JsonPatchTestFailed):
             jsonpatch.apply_patch({**current, "version": 2}, patch)
+
+
+# ----------------------------------------------------------------- comparing against obfuscated secrets
+
+
+def test_comparable_config_keeps_obfuscated_and_omitted_secrets_as_stored():
+    from pydantic import SecretStr
+
+    from airflow_provider_ld.api.patches import comparable_config
+
+    current = {"writeKey": SecretStr("seg****789"), "apiKey": SecretStr("abc****xyz"), "topic": "old", "gone": "x"}
+    result = comparable_config("segment", current, {"writeKey": "segment-key-789", "topic": "new"}, rotate_secrets=False)
+    assert result.desired == {"writeKey": current["writeKey"], "apiKey": current["apiKey"], "topic": "new"}
+    assert result.uncompared == ("writeKey",)
+    assert result.disagreeing == ()
+    patch = make_patch({"config": current}, {"config": result.desired}, version=1)
+    assert patch == [
+        {"op": "test", "path": "/version", "value": 1},
+        {"op": "remove", "path": "/config/gone"},
+        {"op": "replace", "path": "/config/topic", "value": "new"},
+    ]
+
+
+def test_comparable_config_reports_a_visibly_different_secret_and_rotates_on_request():
+    from airflow_provider_ld.api.patches import comparable_config
+
+    current = {"writeKey": "seg****789"}
+    kept = comparable_config("segment", current, {"writeKey": "other-key-000"}, rotate_secrets=False)
+    assert (kept.desired, kept.disagreeing) == (current, ("writeKey",))
+    rotated = comparable_config("segment", current, {"writeKey": "other-key-000"}, rotate_secrets=True)
+    assert (rotated.desired, rotated.uncompared) == ({"writeKey": "other-key-000"}, ())
+
+
+def test_comparable_config_compares_secrets_the_api_shows_in_clear():
+    from airflow_provider_ld.api.patches import comparable_config
+
+    result = comparable_config("segment", {"writeKey": "old-clear"}, {"writeKey": "new-clear"}, rotate_secrets=False)
+    assert result.desired == {"writeKey": "new-clear"} and result.uncompared == ()
+
+
+def test_comparable_config_ignores_the_legacy_mparticle_identity_only_beside_user_identities():
+    from airflow_provider_ld.api.patches import comparable_config
+
+    identities = [{"ldContextKind": "user", "mparticleUserIdentity": "customer_id"}]
+    current = {"userIdentity": "customer_id", "userIdentities": identities}
+    kept = comparable_config("mparticle", current, {"userIdentities": identities}, rotate_secrets=False)
+    assert kept.desired == current
+    dropped = comparable_config("mparticle", current, {"userIdentity": "email"}, rotate_secrets=False)
+    assert dropped.desired == {"userIdentity": "email"}
+    other_kind = comparable_config("segment", {"userIdentity": "x"}, {"userIdentities": identities}, rotate_secrets=False)
+    assert other_kind.desired == {"userIdentities": identities}
+
+
+@pytest.mark.parametrize(
+    ("stand_in", "clear", "agrees"),
+    [
+        ("abc****xyz", "abc-anything-xyz", True),
+        ("abc****xyz", "abd-anything-xyz", False),
+        ("abc****xyz", "abc-anything-xyq", False),
+        ("abc****xyz", "abxyz", False),
+        ("****", "anything", True),
+        ("********1234", "secret-1234", True),
+        ("********1234", "secret-1235", False),
+    ],
+)
+def test_stand_in_agrees(stand_in, clear, agrees):
+    from airflow_provider_ld.models.secrets import is_obfuscated, stand_in_agrees
+
+    assert is_obfuscated(stand_in)
+    assert stand_in_agrees(stand_in, clear) is agrees

@@ -76,12 +76,20 @@ def test_create_retry_after_lost_answer_converges(ld_connection, emulator, conte
 
 def test_create_if_exists_update_and_fail(ld_connection, emulator, context):
     create_op(on=False).execute(context)
+    stored_key = emulator.stored_destinations[0]["config"]["writeKey"]
+    # The API answers the write key obfuscated: without rotate_secrets it is neither compared nor sent.
     updated = create_op(on=True, if_exists="update", config={"writeKey": "rotated-key-1"}).execute(context)
     assert (updated["action"], updated["on"], updated["version"]) == ("updated", True, 2)
-    assert emulator.destinations[0]["config"]["writeKey"] == "rotated-key-1"
+    assert emulator.stored_destinations[0]["config"]["writeKey"] == stored_key
+    assert [op["path"] for op in emulator.calls_to("PATCH")[-1].json()] == ["/version", "/on"]
+    rotated = create_op(
+        on=True, if_exists="update", config={"writeKey": "rotated-key-1"}, rotate_secrets=True
+    ).execute(context)
+    assert (rotated["action"], rotated["version"]) == ("updated", 3)
+    assert emulator.stored_destinations[0]["config"]["writeKey"] == "rotated-key-1"
     again = create_op(on=True, if_exists="update", config={"writeKey": "rotated-key-1"}).execute(context)
     assert again["action"] == "adopted"
-    assert len(emulator.calls_to("PATCH")) == 1
+    assert len(emulator.calls_to("PATCH")) == 2
     with pytest.raises(LaunchDarklyValidationError, match="already exists"):
         create_op(if_exists="fail").execute(context)
 

@@ -203,7 +203,8 @@ MALFORMED = [
         b'{"kind": "segment", "name": ' + b"9" * 5000 + b"}",
         400,
     ),
-    ("patch-is-an-object", "PATCH", DESTINATION, b'{"on": true}', 400),
+    ("merge-patch-wrong-type", "PATCH", DESTINATION, b'{"on": "true"}', 400),
+    ("merge-patch-empty", "PATCH", DESTINATION, b"{}", 400),
     ("patch-envelope-comment-array", "PATCH", DESTINATION, b'{"comment": [], "patch": []}', 400),
     (
         "patch-path-not-a-pointer",

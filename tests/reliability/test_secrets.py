@@ -143,6 +143,7 @@ def secrets_dag():
             name="events",
             kind="segment",
             comment="rotate",
+            rotate_secrets=True,
             **keys,
             config={"writeKey": var("ld_segment_write_key_rotated")},
         )
@@ -240,7 +241,7 @@ def test_dag_runs_keep_every_secret_out_of_logs_xcom_rendered_fields_and_the_dat
     captured = capfd.readouterr()
 
     # The secrets really travelled: the emulator holds them, so the scan below is not vacuous.
-    stored = json.dumps(emulator.destinations)
+    stored = json.dumps(emulator.stored_destinations)
     for name in (
         "ld_azure_policy_key",
         "ld_mparticle_api_key",

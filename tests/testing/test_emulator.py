@@ -246,7 +246,6 @@ def test_create_accepts_every_kind(api, kind, config):
         ),
         ({"kind": "segment", "config": {"writeKey": "w"}, "on": "yes"}, "on"),
         ({"kind": "segment", "config": {"writeKey": "w"}, "name": 5}, "name"),
-        ({"kind": "segment", "config": {"writeKey": "w"}, "enabled": True}, "enabled"),
     ],
 )
 def test_create_rejects_invalid_body(api, launchdarkly_emulator, body, fragment):
@@ -340,7 +339,15 @@ def test_patch_move_from_read_only_field_is_400(api):
 @pytest.mark.parametrize(
     "body",
     [
-        {"name": "merge patch is not supported"},
+        {},
+        {"instructions": [{"kind": "turnOn"}]},
+        {"merge": []},
+        {"merge": {"on": True}, "patch": [{"op": "replace", "path": "/on", "value": True}]},
+        {"_id": "other"},
+        {"version": 7},
+        {"on": "yes"},
+        {"config": {"topic": None}},
+        {"description": "not a destination field"},
         {"patch": "nope"},
         {"comment": 5, "patch": [{"op": "replace", "path": "/on", "value": True}]},
         [],
@@ -379,7 +386,8 @@ def test_patch_unknown_destination_is_404(api):
 
 def test_add_destination_seeds_visible_destination(launchdarkly_emulator, api):
     seeded = launchdarkly_emulator.add_destination("p", "e", kind="segment", name="seed", on=True)
-    assert seeded["config"] == {"writeKey": "example-write-key"}
+    assert seeded["config"] == {"writeKey": "exa****key"}
+    assert launchdarkly_emulator.stored_destinations[0]["config"] == {"writeKey": "example-write-key"}
     assert api.get(f"/destinations/p/e/{seeded['_id']}").json() == seeded
     assert launchdarkly_emulator.destinations == [seeded]
     assert launchdarkly_emulator.calls_to() == [c for c in launchdarkly_emulator.calls if not c.admin]
