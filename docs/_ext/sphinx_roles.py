@@ -16,7 +16,9 @@ from typing import Any
 
 import griffe
 
-ROLE = re.compile(r":(?:py:)?(?:class|func|meth|attr|mod|exc|data|obj|const):`(?P<short>~?)(?P<target>[^`]+)`")
+ROLE = re.compile(
+    r":(?:py:)?(?:class|func|meth|attr|mod|exc|data|obj|const):`(?P<short>~?)(?P<target>[^`]+)`"
+)
 
 
 class SphinxRoles(griffe.Extension):
@@ -30,7 +32,7 @@ class SphinxRoles(griffe.Extension):
         """
         for obj in _defined_objects(pkg):
             if obj.docstring is not None:
-                obj.docstring.value = ROLE.sub(lambda match: _render(obj, match), obj.docstring.value)
+                obj.docstring.value = _rewrite(obj, obj.docstring.value)
 
 
 def _defined_objects(obj: griffe.Object) -> Iterator[griffe.Object]:
@@ -38,6 +40,10 @@ def _defined_objects(obj: griffe.Object) -> Iterator[griffe.Object]:
     for member in obj.members.values():
         if not member.is_alias:
             yield from _defined_objects(member)
+
+
+def _rewrite(obj: griffe.Object, text: str) -> str:
+    return ROLE.sub(lambda match: _render(obj, match), text)
 
 
 def _render(obj: griffe.Object, match: re.Match[str]) -> str:
