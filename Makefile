@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_PORT ?= 8765
 
-.PHONY: venv test test-lowest demo emulator clean
+DOCS_STAMP := $(VENV)/.installed-docs
+
+.PHONY: venv test test-lowest demo emulator docs clean
 
 venv: $(STAMP)
 
@@ -36,8 +38,16 @@ demo: $(STAMP)
 emulator: $(STAMP)
 	$(BIN)/python -m airflow_provider_ld.testing.emulator --port $(DEMO_PORT) --token demo-token
 
+## Build the documentation site into site/ (warnings are errors); installs the docs extra into .venv.
+docs: $(DOCS_STAMP)
+	$(BIN)/mkdocs build --strict
+
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test,docs]'
+	touch $(DOCS_STAMP)
+
 clean:
-	rm -rf $(VENV) .venv-lowest .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-lowest .pytest_cache .hypothesis site
 
 ## Run the benchmarks in their own venv (.venv-bench: the project plus the HTTP provider and the official
 ## launchdarkly-api client, never project dependencies); writes benchmarks/results/latest.{md,json}.
