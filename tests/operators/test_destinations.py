@@ -26,18 +26,6 @@ PUBSUB = {"project": "gcp", "topic": "events"}
 KEYS = {"project_key": "proj", "environment_key": "prod"}
 
 
-class FakeTI:
-    def __init__(self) -> None:
-        self.xcom: dict[str, object] = {}
-
-    def xcom_push(self, key: str, value: object) -> None:
-        self.xcom[key] = value
-
-
-@pytest.fixture
-def context():
-    return {"ti": FakeTI()}
-
 
 def create_op(**kwargs):
     values = {"task_id": "create", "kind": "segment", "name": "events", "config": SEGMENT, **KEYS} | kwargs

@@ -22,18 +22,6 @@ WRITE_KEY = "segment-write-key-0123456789"
 COMPLETE = "/api/v2/destinations/projects/proj/environments/prod/kinds/snowflake-v2/complete-setup"
 
 
-class FakeTI:
-    def __init__(self) -> None:
-        self.xcom: dict[str, object] = {}
-
-    def xcom_push(self, key: str, value: object) -> None:
-        self.xcom[key] = value
-
-
-@pytest.fixture
-def context():
-    return {"ti": FakeTI()}
-
 
 @pytest.fixture
 def propagating(launchdarkly_emulator_factory, monkeypatch):

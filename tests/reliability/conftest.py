@@ -31,6 +31,7 @@ from airflow_provider_ld.sensors import destinations as sensor_module
 from airflow_provider_ld.triggers import destinations as trigger_module
 from tests.example_dags.conftest import dagbag  # noqa: F401  (shared fixture)
 from tests.hooks.conftest import connection_json, emulator, ld_connection, unwrap_comment_envelope  # noqa: F401
+from tests.operators.conftest import FakeTI
 from tests.openapi_contract import validate_request, validate_response
 
 #: A multiple of 10, so the emulator's 10-second rate-limit windows start exactly at the fake epoch.
@@ -217,16 +218,6 @@ def clocked_hooks(clock, monkeypatch) -> FakeClock:
     monkeypatch.setattr(sensor_module, "LaunchDarklyHook", ClockedHook)
     monkeypatch.setattr(trigger_module, "LaunchDarklyAsyncHook", ClockedAsyncHook)
     return clock
-
-
-class FakeTI:
-    """The part of a task instance the operators use: ``xcom_push``."""
-
-    def __init__(self) -> None:
-        self.xcom: dict[str, object] = {}
-
-    def xcom_push(self, key: str, value: object) -> None:
-        self.xcom[key] = value
 
 
 def make_context() -> dict[str, Any]:
