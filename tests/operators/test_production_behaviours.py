@@ -138,3 +138,29 @@ def test_update_rotates_a_secret_only_when_asked(ld_connection, emulator, contex
     assert emulator.stored_destinations[0]["config"]["writeKey"] == rotated
     with pytest.raises(LaunchDarklyValidationError, match="rotate_secrets"):
         update(rotate_secrets="true")
+
+
+@pytest.mark.parametrize(
+    ("build", "field"),
+    [
+        (
+            lambda: LaunchDarklyWarehouseSetupOperator(
+                task_id="setup", kind="snowflake-v2", setup={"databaseNme": "DB"}, **KEYS
+            ),
+            "setup.databaseNme",
+        ),
+        (
+            lambda: LaunchDarklyUpdateDestinationOperator(
+                task_id="update", name="seg", kind="segment",
+                config={"writeKey": WRITE_KEY, "userIdContextKind": "user"}, **KEYS,
+            ),
+            "config.userIdContextKind",
+        ),
+    ],
+)
+def test_typos_the_api_would_ignore_are_refused_before_any_request(ld_connection, emulator, context, build, field):
+    # Production ignores unknown body fields, so only these client-side checks catch a typo.
+    with pytest.raises(LaunchDarklyValidationError) as info:
+        build().execute(context)
+    assert info.value.field == field
+    assert emulator.calls_to() == []
