@@ -9,16 +9,17 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from airflow_provider_ld.defaults import (  # noqa: F401  (re-exported: the connection's documented defaults)
+    DEFAULT_API_VERSION,
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_WAIT,
+    DEFAULT_TIMEOUT,
+    EU_BASE_URL,
+    FEDERAL_BASE_URL,
+)
 from airflow_provider_ld.exceptions import LaunchDarklyValidationError
 
-DEFAULT_BASE_URL = "https://app.launchdarkly.com"
-EU_BASE_URL = "https://app.eu.launchdarkly.com"
-FEDERAL_BASE_URL = "https://app.launchdarkly.us"
-#: The dated API version sent in ``LD-API-Version`` unless the connection overrides it.
-DEFAULT_API_VERSION = "20240415"
-DEFAULT_TIMEOUT = 30.0
-DEFAULT_MAX_RETRIES = 5
-DEFAULT_MAX_RETRY_WAIT = 120.0
 #: A DNS name (underscores allowed, as in container names) or IPv4 address, or an IPv6 address (urlsplit lowercases the host and drops the brackets).
 _HOST_NAME = re.compile(r"[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?|[0-9a-f:.]*:[0-9a-f:.]*")
 

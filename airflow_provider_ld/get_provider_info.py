@@ -5,6 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_ld import __version__
+from airflow_provider_ld.defaults import (
+    DEFAULT_API_VERSION,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_WAIT,
+    DEFAULT_TIMEOUT,
+)
 
 CONNECTION_TYPE = "launchdarkly"
 HOOK_CLASS = "airflow_provider_ld.hooks.launchdarkly.LaunchDarklyHook"
@@ -14,20 +20,20 @@ INTEGRATION = "LaunchDarkly"
 CONN_FIELDS: dict[str, dict[str, Any]] = {
     "api_version": {
         "label": "API version",
-        "schema": {"type": ["string", "null"], "default": "20240415"},
+        "schema": {"type": ["string", "null"], "default": DEFAULT_API_VERSION},
         "description": "Value of the LD-API-Version header; beta calls always send 'beta'.",
     },
     "timeout": {
         "label": "Request timeout (seconds)",
-        "schema": {"type": ["number", "null"], "default": 30, "exclusiveMinimum": 0},
+        "schema": {"type": ["number", "null"], "default": DEFAULT_TIMEOUT, "exclusiveMinimum": 0},
     },
     "max_retries": {
         "label": "Retries per request",
-        "schema": {"type": ["integer", "null"], "default": 5, "minimum": 0},
+        "schema": {"type": ["integer", "null"], "default": DEFAULT_MAX_RETRIES, "minimum": 0},
     },
     "max_retry_wait": {
         "label": "Retry budget (seconds)",
-        "schema": {"type": ["number", "null"], "default": 120, "minimum": 0},
+        "schema": {"type": ["number", "null"], "default": DEFAULT_MAX_RETRY_WAIT, "minimum": 0},
         "description": "Upper bound on the total time spent waiting between retries of one request.",
     },
 }

@@ -154,3 +154,26 @@ def test_missing_token_fails_before_any_request(monkeypatch):
     )
     with pytest.raises(LaunchDarklyValidationError, match="no API access token"):
         LaunchDarklyHook().get_caller_identity()
+
+
+def test_every_default_has_one_source():
+    from airflow_provider_ld import defaults
+    from airflow_provider_ld.api.retries import RetryPolicy
+    from airflow_provider_ld.connection import ConnectionSettings
+    from airflow_provider_ld.get_provider_info import CONN_FIELDS
+
+    form = {name: spec["schema"]["default"] for name, spec in CONN_FIELDS.items()}
+    assert form == {
+        "api_version": defaults.DEFAULT_API_VERSION,
+        "timeout": defaults.DEFAULT_TIMEOUT,
+        "max_retries": defaults.DEFAULT_MAX_RETRIES,
+        "max_retry_wait": defaults.DEFAULT_MAX_RETRY_WAIT,
+    }
+    settings = ConnectionSettings(token="t", base_url=defaults.DEFAULT_BASE_URL)
+    assert (settings.timeout, settings.max_retries, settings.max_retry_wait) == (
+        defaults.DEFAULT_TIMEOUT,
+        defaults.DEFAULT_MAX_RETRIES,
+        defaults.DEFAULT_MAX_RETRY_WAIT,
+    )
+    policy = RetryPolicy()
+    assert (policy.max_retries, policy.max_wait) == (defaults.DEFAULT_MAX_RETRIES, defaults.DEFAULT_MAX_RETRY_WAIT)

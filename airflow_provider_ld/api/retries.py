@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from enum import Enum
 
+from airflow_provider_ld.defaults import DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT
+
 #: Statuses that mean "the service is briefly unavailable"; safe to retry only for idempotent calls.
 RETRYABLE_SERVER_STATUSES = frozenset({502, 503, 504})
 RATE_LIMITED = 429
@@ -82,8 +84,8 @@ class RetryPolicy:
     :param clock: returns the current epoch time in seconds; injectable for tests.
     """
 
-    max_retries: int = 5
-    max_wait: float = 120.0
+    max_retries: int = DEFAULT_MAX_RETRIES
+    max_wait: float = DEFAULT_MAX_RETRY_WAIT
     base_delay: float = 0.5
     max_delay: float = 30.0
     rate_limit_delay: float = 2.0
