@@ -5,13 +5,23 @@ bodies, no shared cookies, no echoed hosts or tokens, contained error bodies and
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 
 import pytest
 
+from airflow_provider_ld.api.calls import MAX_RESPONSE_BYTES
+from airflow_provider_ld.exceptions import LaunchDarklyConnectionError, LaunchDarklyServerError
+from airflow_provider_ld.hooks.launchdarkly import LaunchDarklyHook
+from airflow_provider_ld.hooks.launchdarkly_async import LaunchDarklyAsyncHook
 from airflow_provider_ld.operators import _base as base_module
 from airflow_provider_ld.operators.destinations import LaunchDarklyCreateDestinationOperator
 from airflow_provider_ld.operators.warehouse import LaunchDarklyWarehouseSetupOperator
+from airflow_provider_ld.triggers import destinations as trigger_module
+from airflow_provider_ld.triggers.destinations import LaunchDarklyDestinationConfiguredTrigger
+from tests.hooks.conftest import connection_json
+from tests.reliability.hostile_server import HostileServer, endless_body, hang, json_answer, trickle
 
 KEYS = {"project_key": "proj", "environment_key": "prod"}
 
@@ -52,3 +62,98 @@ def test_setup_secrets_are_masked_when_setup_is_a_json_string(masked):
     )
     operator.render_template_fields({"params": {"pw": "ch-SECRET-2"}})
     assert masked == ["ch-SECRET-2"]
+
+
+# 2. Each attempt has an overall deadline, bodies a size cap, and the trigger's checks end by its deadline
+
+
+def _point_at(monkeypatch, base_url: str, **extra) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_LAUNCHDARKLY_DEFAULT", connection_json(base_url, token="tok-1", **extra))
+
+
+def _sync_identity(**overrides):
+    with LaunchDarklyHook(max_retries=0, **overrides) as hook:
+        return hook.get_caller_identity()
+
+
+async def _async_identity(**overrides):
+    async with LaunchDarklyAsyncHook(max_retries=0, **overrides) as hook:
+        return await hook.get_caller_identity()
+
+
+def _in_both_hooks(flavour: str, **overrides):
+    if flavour == "sync":
+        return _sync_identity(**overrides)
+    return asyncio.run(_async_identity(**overrides))
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+@pytest.mark.parametrize("head_first", [False, True], ids=["trickled-head", "trickled-body"])
+def test_a_trickling_server_cannot_hold_an_attempt_past_its_deadline(monkeypatch, flavour, head_first):
+    with HostileServer(trickle(0.1, head_first=head_first)) as server:
+        _point_at(monkeypatch, server.base_url, timeout=1)
+        started = time.monotonic()
+        with pytest.raises(LaunchDarklyConnectionError) as caught:
+            _in_both_hooks(flavour)
+        elapsed = time.monotonic() - started
+    assert elapsed < 4, f"the attempt took {elapsed:.1f} s with a 2 s deadline"
+    assert "no complete answer from 127.0.0.1 within the 2 s deadline of an attempt" in str(caught.value)
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+@pytest.mark.parametrize("announce", [None, 400 * 1024 * 1024], ids=["endless-chunked", "announced-400MB"])
+def test_a_body_over_the_size_cap_fails_clearly_without_being_read_whole(monkeypatch, flavour, announce):
+    with HostileServer(endless_body(announce)) as server:
+        _point_at(monkeypatch, server.base_url, timeout=10)
+        with pytest.raises(LaunchDarklyServerError) as caught:
+            _in_both_hooks(flavour)
+    assert MAX_RESPONSE_BYTES == 16 * 1024 * 1024
+    assert "the answer's body exceeds the 16 MiB limit and was not read" in str(caught.value)
+    assert caught.value.status_code == 200
+
+
+@pytest.mark.asyncio
+async def test_a_trigger_check_ends_by_the_deadline_even_when_the_server_never_answers(monkeypatch):
+    monkeypatch.setattr(trigger_module, "FINAL_CHECK_SECONDS", 0.3)
+    with HostileServer(hang()) as server:
+        _point_at(monkeypatch, server.base_url, timeout=30)
+        trigger = LaunchDarklyDestinationConfiguredTrigger(
+            destination_id="abc", end_time=time.time() + 0.5, poll_interval=5, **KEYS
+        )
+        started = time.monotonic()
+        events = [event async for event in trigger.run()]
+        elapsed = time.monotonic() - started
+    assert elapsed < 2, f"the trigger ran {elapsed:.1f} s for a 0.5 s deadline"
+    (event,) = events
+    assert event.payload["status"] == "timeout"
+    assert "not configured by the deadline: check 1 was still running" in event.payload["message"]
+
+
+# 3. No cookie crosses from one connection's requests to another's
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+def test_cookies_are_neither_kept_nor_sent(monkeypatch, flavour):
+    body = b'{"accountId": "a", "tokenName": "t"}'
+    answer = json_answer(200, body, "Set-Cookie: session=from-token-1; Path=/\r\n")
+    with HostileServer(answer) as server:
+        _point_at(monkeypatch, server.base_url, timeout=5)
+        if flavour == "sync":
+            with LaunchDarklyHook(max_retries=0) as hook:
+                hook.get_caller_identity()
+                hook.get_caller_identity()
+        else:
+
+            async def twice() -> None:
+                async with LaunchDarklyAsyncHook(max_retries=0) as first:
+                    await first.get_caller_identity()
+                    monkeypatch.setenv(
+                        "AIRFLOW_CONN_OTHER", connection_json(server.base_url, token="tok-2", timeout=5)
+                    )
+                    async with LaunchDarklyAsyncHook("other", max_retries=0) as second:
+                        await second.get_caller_identity()
+
+            asyncio.run(twice())
+    heads = answer.answered
+    assert len(heads) == 2
+    assert all(b"cookie:" not in head.lower() for head in heads), heads
