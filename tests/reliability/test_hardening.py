@@ -11,8 +11,14 @@ import time
 
 import pytest
 
-from airflow_provider_ld.api.calls import MAX_RESPONSE_BYTES
-from airflow_provider_ld.exceptions import LaunchDarklyConnectionError, LaunchDarklyServerError
+from airflow_provider_ld.api import operations
+from airflow_provider_ld.api.calls import MAX_RESPONSE_BYTES, error_from_response, parse_response
+from airflow_provider_ld.exceptions import (
+    LaunchDarklyConflictError,
+    LaunchDarklyConnectionError,
+    LaunchDarklyServerError,
+    LaunchDarklyValidationError,
+)
 from airflow_provider_ld.hooks.launchdarkly import LaunchDarklyHook
 from airflow_provider_ld.hooks.launchdarkly_async import LaunchDarklyAsyncHook
 from airflow_provider_ld.operators import _base as base_module
@@ -157,3 +163,131 @@ def test_cookies_are_neither_kept_nor_sent(monkeypatch, flavour):
     heads = answer.answered
     assert len(heads) == 2
     assert all(b"cookie:" not in head.lower() for head in heads), heads
+
+
+# 4. A malformed host is never echoed: not in errors, not in the trigger's event
+
+
+HOSTILE_HOSTS = [
+    "https://user:hunter2-SECRET@app.launchdarkly.com:99999",
+    "https://user:hunter2-SECRET@app.launch darkly.com",
+    "https://app.launchdarkly.com/hunter2-SECRET",
+    "https://app.launchdarkly.com:hunter2-SECRET",
+    "ftp://hunter2-SECRET@app.launchdarkly.com",
+]
+
+
+@pytest.mark.parametrize("host", HOSTILE_HOSTS)
+def test_a_malformed_host_is_not_echoed_in_the_error(monkeypatch, host):
+    _point_at(monkeypatch, host)
+    with pytest.raises(LaunchDarklyValidationError) as caught:
+        _ = LaunchDarklyHook().settings
+    assert caught.value.field == "host"
+    assert "SECRET" not in str(caught.value) and "SECRET" not in repr(caught.value)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("host", HOSTILE_HOSTS[:2])
+async def test_a_malformed_host_is_not_echoed_in_the_trigger_event(monkeypatch, host):
+    _point_at(monkeypatch, host)
+    trigger = LaunchDarklyDestinationConfiguredTrigger(destination_id="abc", end_time=time.time() + 5, **KEYS)
+    (event,) = [event async for event in trigger.run()]
+    assert event.payload["status"] == "error"
+    assert event.payload["message"].startswith("host: ")
+    assert "SECRET" not in json.dumps(event.payload)
+
+
+# 5. Hostile error bodies stay inside the error classes, and bounded
+
+
+DEEP = b"[" * 200_000 + b"]" * 200_000
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error"),
+    [
+        (500, b'{"message": ' + DEEP + b"}", LaunchDarklyServerError),
+        (400, DEEP, LaunchDarklyValidationError),
+        (409, b'{"code": ' + DEEP + b', "message": "m"}', LaunchDarklyConflictError),
+        (200, DEEP, LaunchDarklyServerError),
+    ],
+    ids=["deep-message", "deep-body", "deep-code", "deep-2xx"],
+)
+def test_a_deeply_nested_body_raises_the_error_class_not_recursion_error(status, body, error):
+    request = operations.get_caller_identity()
+    with pytest.raises(error) as caught:
+        parse_response(request, status, body)
+    assert len(str(caught.value)) < 500
+
+
+def test_a_huge_error_body_gives_a_bounded_message():
+    huge = "x" * 3_000_000
+    body = json.dumps({"code": huge, "message": huge, "id": huge}).encode()  # 9 MB
+    error = error_from_response(operations.get_caller_identity(), 400, body)
+    assert len(str(error)) < 1300
+    assert len(repr(error)) < 1400
+    assert len(error.code) <= 100 and len(error.request_id) <= 100 and len(error.message) <= 1000
+
+
+def test_a_huge_error_body_over_http_gives_a_bounded_message(monkeypatch):
+    body = json.dumps({"code": "c" * 3_000_000, "message": "m" * 3_000_000, "id": "i" * 3_000_000}).encode()
+    with HostileServer(json_answer(400, body)) as server:
+        _point_at(monkeypatch, server.base_url, timeout=10)
+        with pytest.raises(LaunchDarklyValidationError) as caught:
+            _sync_identity()
+    assert len(str(caught.value)) < 1300
+
+
+# 6. Path checks: an unknown kind is still a key, and a key's pattern covers the whole value
+
+
+@pytest.mark.parametrize("kind", ["..", ".", "a/b", "x\n", "%2e%2e"])
+def test_an_unknown_kind_that_is_not_a_key_is_refused_before_any_request(kind):
+    with pytest.raises(LaunchDarklyValidationError) as caught:
+        operations.create_destination("proj", "prod", kind=kind, config={}, allow_unknown_kind=True)
+    assert caught.value.field == "kind"
+    for build in (operations.generate_warehouse_setup_script, operations.complete_warehouse_setup):
+        with pytest.raises(LaunchDarklyValidationError):
+            build("proj", "prod", kind, allow_unknown_kind=True)
+
+
+def test_an_unknown_key_like_kind_is_still_accepted():
+    request = operations.create_destination(
+        "proj", "prod", kind="new-kind_2.0", config={}, allow_unknown_kind=True
+    )
+    assert request.body["kind"] == "new-kind_2.0"
+
+
+@pytest.mark.parametrize("field", ["project_key", "environment_key"])
+def test_a_key_with_a_trailing_newline_is_refused(field):
+    keys = {**KEYS, field: KEYS[field] + "\n"}
+    with pytest.raises(LaunchDarklyValidationError) as caught:
+        operations.get_destination(keys["project_key"], keys["environment_key"], "abc")
+    assert caught.value.field == field
+
+
+# 7. A token an HTTP header cannot carry is refused when the connection is read, without echoing it
+
+
+@pytest.mark.parametrize(
+    ("token", "problem"),
+    [
+        ("api-SECRET\r\nX-Injected: 1", "a line break (CR or LF)"),
+        ("api-SECRET\n", "a line break (CR or LF)"),
+        ("api-SECRÉT", "a non-ASCII character"),
+        ("api-SECRET\x00", "a control character"),
+    ],
+)
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+def test_a_token_with_cr_lf_or_non_ascii_is_refused_naming_the_field(
+    monkeypatch, launchdarkly_emulator, token, problem, flavour
+):
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_LAUNCHDARKLY_DEFAULT", connection_json(launchdarkly_emulator.base_url, token=token)
+    )
+    with pytest.raises(LaunchDarklyValidationError) as caught:
+        _in_both_hooks(flavour)
+    assert caught.value.field == "password"
+    assert f"contains {problem}, which an HTTP header cannot carry" in str(caught.value)
+    assert "SECR" not in str(caught.value) and "SECR" not in repr(caught.value)
+    assert launchdarkly_emulator.calls == [], "refused before any request"
