@@ -20,6 +20,10 @@ from airflow_provider_ld.defaults import (  # noqa: F401  (re-exported: the conn
 )
 from airflow_provider_ld.exceptions import LaunchDarklyValidationError
 
+#: Appended to host errors: a host value can carry credentials, so it is never repeated.
+_NOT_SHOWN = " (the value is not shown: it may hold credentials)"
+#: What an HTTP header value may hold: visible ASCII and spaces (no CR, LF or other control characters).
+_HEADER_SAFE = re.compile(r"[\x20-\x7e]*")
 #: A DNS name (underscores allowed, as in container names) or IPv4 address, or an IPv6 address (urlsplit lowercases the host and drops the brackets).
 _HOST_NAME = re.compile(r"[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?|[0-9a-f:.]*:[0-9a-f:.]*")
 
@@ -51,10 +55,12 @@ class ConnectionSettings:
                 "token: the connection has no API access token; put it in the connection's password",
                 field="password",
             )
+        _check_header_safe("token", "password", "the connection's password (the API access token)", self.token)
         if not isinstance(self.api_version, str) or not self.api_version.strip():
             raise LaunchDarklyValidationError(
                 "api_version: must be a dated version like '20240415' or 'beta'", field="api_version"
             )
+        _check_header_safe("api_version", "api_version", "the api_version extra", self.api_version)
         _check_number("timeout", self.timeout, minimum=0, exclusive=True)
         _check_number("max_retry_wait", self.max_retry_wait, minimum=0)
         if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int) or self.max_retries < 0:
@@ -89,11 +95,13 @@ def normalise_base_url(value: Any) -> str:
     try:
         parts = urlsplit(text)
         port = parts.port
-    except ValueError as err:
-        raise LaunchDarklyValidationError(f"host: malformed base URL {value!r}: {err}", field="host") from None
+    except ValueError:
+        raise LaunchDarklyValidationError(
+            f"host: malformed base URL (bad port); expected e.g. {DEFAULT_BASE_URL}{_NOT_SHOWN}", field="host"
+        ) from None
     if parts.scheme not in ("https", "http") or not _HOST_NAME.fullmatch(parts.hostname or ""):
         raise LaunchDarklyValidationError(
-            f"host: malformed base URL {value!r}; expected e.g. {DEFAULT_BASE_URL}", field="host"
+            f"host: malformed base URL; expected e.g. {DEFAULT_BASE_URL}{_NOT_SHOWN}", field="host"
         )
     if parts.username or parts.password:
         raise LaunchDarklyValidationError(
@@ -102,17 +110,19 @@ def normalise_base_url(value: Any) -> str:
         )
     if parts.query or parts.fragment or parts.path not in ("", "/api/v2"):
         raise LaunchDarklyValidationError(
-            f"host: base URL must be scheme and host only (like {DEFAULT_BASE_URL}), got {value!r}", field="host"
-        )
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise LaunchDarklyValidationError(
-            f"host: plain http:// is only allowed for loopback hosts, so the API token never travels "
-            f"unencrypted; use https://{parts.netloc}",
+            f"host: base URL must be scheme and host only (like {DEFAULT_BASE_URL}), without a path, query "
+            f"or fragment{_NOT_SHOWN}",
             field="host",
         )
     netloc = parts.hostname if port is None else f"{parts.hostname}:{port}"
     if ":" in parts.hostname:
         netloc = f"[{parts.hostname}]" if port is None else f"[{parts.hostname}]:{port}"
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise LaunchDarklyValidationError(
+            f"host: plain http:// is only allowed for loopback hosts, so the API token never travels "
+            f"unencrypted; use https://{netloc}",
+            field="host",
+        )
     return f"{parts.scheme}://{netloc}"
 
 
@@ -174,3 +184,25 @@ def _check_number(name: str, value: Any, *, minimum: float, exclusive: bool = Fa
     if not ok:
         bound = f"> {minimum}" if exclusive else f">= {minimum}"
         raise LaunchDarklyValidationError(f"{name}: must be a finite number {bound}, got {value!r}", field=name)
+
+
+def _check_header_safe(name: str, field: str, what: str, value: str) -> None:
+    """
+    Refuse a header value with CR/LF, other control characters or non-ASCII characters, without echoing it.
+
+    Such a value can never be sent (or would split the header), so it fails when the connection is read,
+    not as a connection failure that is retried.
+    """
+    if _HEADER_SAFE.fullmatch(value):
+        return
+    if "\r" in value or "\n" in value:
+        problem = "a line break (CR or LF)"
+    elif value.isascii():
+        problem = "a control character"
+    else:
+        problem = "a non-ASCII character"
+    raise LaunchDarklyValidationError(
+        f"{name}: {what} contains {problem}, which an HTTP header cannot carry; enter it again "
+        "(the value is not shown)",
+        field=field,
+    )

@@ -24,8 +24,42 @@ from airflow_provider_ld.exceptions import (
 )
 
 USER_AGENT = f"airflow-provider-launchdarkly/{__version__}"
+#: The largest response body read, in bytes (16 MiB). A larger answer fails the call with a clear error
+#: instead of filling the worker's memory; the biggest answer the API gives, the unpaginated destination
+#: list, stays far below it (about 1 KiB per destination).
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+#: An attempt as a whole (connect, send, status line, headers and body) is cut after this many times the
+#: connection's ``timeout``, which itself bounds the connect and each single read. A server that trickles
+#: a byte at a time therefore holds a call for at most ``2 * timeout`` per attempt (60 s by default).
+ATTEMPT_DEADLINE_FACTOR = 2.0
+
+
+def attempt_deadline(timeout: float) -> float:
+    """
+    Return the seconds one attempt may take as a whole.
+
+    :param timeout: the connection's ``timeout`` (connect and per read).
+    """
+    return ATTEMPT_DEADLINE_FACTOR * timeout
+
+
+#: How much of the API's error ``message`` an error keeps; ``code`` and the request id keep less.
+MAX_ERROR_MESSAGE_CHARS = 1000
+_MAX_ERROR_FIELD_CHARS = 100
 BETA_VERSION = "beta"
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "DELETE"})
+
+
+class DeadlineExceeded(TimeoutError):
+    """
+    An attempt did not get its complete answer before its overall deadline.
+
+    :param seconds: the deadline, in seconds from the start of the attempt.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"no complete answer within {seconds:g} s")
+        self.seconds = seconds
 
 
 @dataclass(frozen=True)
@@ -177,6 +211,8 @@ def final_error(
         return error_from_response(request, attempt.status or 0, content, note=note)
     what = "could not connect" if attempt.failure is TransportFailure.NOT_SENT else "connection failed"
     detail = f"{what} to {host} ({type(failure).__name__})"
+    if isinstance(failure, DeadlineExceeded):
+        detail = f"no complete answer from {host} within the {failure.seconds:g} s deadline of an attempt"
     if attempt.failure is TransportFailure.MAYBE_SENT and not request.idempotent:
         detail += "; the request may have been applied, and was not repeated because it is not idempotent"
     if note:
@@ -184,19 +220,45 @@ def final_error(
     return LaunchDarklyConnectionError(detail, method=request.method, path=request.path)
 
 
+def body_too_large_error(request: ApiRequest, status: int | None) -> LaunchDarklyServerError:
+    """
+    Build the error for an answer whose body exceeds :data:`MAX_RESPONSE_BYTES` (it was not read further).
+
+    :param request: the call.
+    :param status: the answer's HTTP status.
+    """
+    return LaunchDarklyServerError(
+        f"the answer's body exceeds the {MAX_RESPONSE_BYTES // (1024 * 1024)} MiB limit and was not read",
+        method=request.method,
+        path=request.path,
+        status_code=status,
+    )
+
+
 def _error_fields(content: bytes) -> tuple[str | None, str, str | None]:
     try:
         body = json.loads(content) if content else {}
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: a hostile, deeply nested body
         return None, "", None
     if not isinstance(body, dict):
         return None, "", None
     code, message, request_id = body.get("code"), body.get("message"), body.get("id")
     return (
-        str(code) if code is not None else None,
-        str(message)[:1000] if message is not None else "",
-        str(request_id) if request_id is not None else None,
+        _bounded(code, _MAX_ERROR_FIELD_CHARS) if code is not None else None,
+        _bounded(message, MAX_ERROR_MESSAGE_CHARS) if message is not None else "",
+        _bounded(request_id, _MAX_ERROR_FIELD_CHARS) if request_id is not None else None,
     )
+
+
+def _bounded(value: Any, limit: int) -> str:
+    """Return ``value`` as text of at most ``limit`` characters (nested values are not expanded)."""
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, (bool, int, float)):
+        text = str(value)
+    else:
+        text = type(value).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _default_message(status: int) -> str:

@@ -9,7 +9,17 @@ from typing import Any
 
 from airflow_provider_ld._compat import BaseHook, mask_secret
 from airflow_provider_ld.api import operations
-from airflow_provider_ld.api.calls import USER_AGENT, ApiRequest, final_error, parse_response, request_headers
+from airflow_provider_ld.api.calls import (
+    MAX_RESPONSE_BYTES,
+    USER_AGENT,
+    ApiRequest,
+    DeadlineExceeded,
+    attempt_deadline,
+    body_too_large_error,
+    final_error,
+    parse_response,
+    request_headers,
+)
 from airflow_provider_ld.api.patches import comparable_config, make_patch
 from airflow_provider_ld.api.retries import Attempt, RetryPolicy, TransportFailure
 from airflow_provider_ld.connection import ConnectionSettings, settings_from_connection
@@ -116,13 +126,15 @@ class LaunchDarklyHook(BaseHook):
 
     @cached_property
     def session(self):
-        """One ``requests.Session`` for all calls of this hook (connection pooling, keep-alive)."""
-        import requests
+        """
+        One ``requests.Session`` for all calls of this hook (connection pooling, keep-alive).
 
-        session = requests.Session()
-        session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
-        session.trust_env = False
-        return session
+        It refuses cookies, ignores proxy settings from the environment, and lets each attempt's deadline
+        cut its connection.
+        """
+        from airflow_provider_ld.hooks._transport import new_session
+
+        return new_session({"User-Agent": USER_AGENT, "Accept": "application/json"})
 
     def get_conn(self):
         """Return the ``requests.Session`` this hook uses."""
@@ -190,28 +202,45 @@ class LaunchDarklyHook(BaseHook):
     def _send(
         self, request: ApiRequest, url: str, headers: dict[str, str], data: bytes | None
     ) -> tuple[Attempt, bytes, Exception | None]:
+        """
+        Make one attempt, bounded as a whole by :func:`attempt_deadline` and its body by ``MAX_RESPONSE_BYTES``.
+
+        :return: the attempt, the body read, and the transport exception when the attempt failed.
+        """
         import requests
 
+        from airflow_provider_ld.hooks._transport import AttemptWatchdog
+
         started = time.monotonic()
-        try:
-            response = self.session.request(
-                request.method,
-                url,
-                data=data,
-                headers=headers,
-                timeout=self.settings.timeout,
-                allow_redirects=False,
-            )
-        except requests.RequestException as err:
-            self.log.debug("LaunchDarkly %s failed: %s", request.describe(), type(err).__name__)
-            return Attempt(failure=classify_transport_error(err)), b"", err
+        deadline = attempt_deadline(self.settings.timeout)
+        failure: Exception | None = None
+        with AttemptWatchdog(deadline) as watchdog:
+            try:
+                response = self.session.request(
+                    request.method,
+                    url,
+                    data=data,
+                    headers=headers,
+                    timeout=self.settings.timeout,
+                    allow_redirects=False,
+                    stream=True,
+                )
+                with response:
+                    content = _read_capped(request, response)
+            except (requests.RequestException, OSError) as err:
+                failure = err
+        if watchdog.expired:  # whatever was read after the cut may look complete, but is not
+            failure = DeadlineExceeded(deadline)
+        if failure is not None:
+            self.log.debug("LaunchDarkly %s failed: %s", request.describe(), type(failure).__name__)
+            return Attempt(failure=_classify_failure(failure)), b"", failure
         self.log.debug(
             "LaunchDarkly %s -> %s in %.0f ms",
             request.describe(),
             response.status_code,
             (time.monotonic() - started) * 1000,
         )
-        return Attempt(status=response.status_code, headers=response.headers), response.content, None
+        return Attempt(status=response.status_code, headers=response.headers), content, None
 
     # Data Export destinations
 
@@ -594,6 +623,14 @@ class LaunchDarklyHook(BaseHook):
         return True, f"Connected to {self.settings.base_url}: {identity.describe()}"
 
 
+def _classify_failure(error: Exception) -> TransportFailure:
+    import requests
+
+    if isinstance(error, requests.RequestException):
+        return classify_transport_error(error)
+    return TransportFailure.MAYBE_SENT  # the attempt's deadline, or a socket error while reading
+
+
 def classify_transport_error(error: Exception) -> TransportFailure:
     """
     Tell whether a ``requests`` error happened before the request could reach the server.
@@ -610,3 +647,23 @@ def classify_transport_error(error: Exception) -> TransportFailure:
     if isinstance(reason, (NewConnectionError, NameResolutionError)):
         return TransportFailure.NOT_SENT
     return TransportFailure.MAYBE_SENT
+
+
+def _read_capped(request: ApiRequest, response: Any) -> bytes:
+    """
+    Read a streamed answer's body, refusing one larger than :data:`MAX_RESPONSE_BYTES`.
+
+    :param request: the call, for the error.
+    :param response: a ``requests.Response`` opened with ``stream=True``.
+    :raises LaunchDarklyServerError: when the body (announced or decoded) exceeds the limit.
+    """
+    announced = response.headers.get("Content-Length", "")
+    if announced.isdigit() and int(announced) > MAX_RESPONSE_BYTES:
+        raise body_too_large_error(request, response.status_code)
+    chunks, size = [], 0
+    for chunk in response.iter_content(chunk_size=64 * 1024):
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            raise body_too_large_error(request, response.status_code)
+        chunks.append(chunk)
+    return b"".join(chunks)

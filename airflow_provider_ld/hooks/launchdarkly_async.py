@@ -25,14 +25,19 @@ import httpx
 from airflow_provider_ld._compat import BaseHook, mask_secret
 from airflow_provider_ld.api import operations
 from airflow_provider_ld.api.calls import (
+    MAX_RESPONSE_BYTES,
     USER_AGENT,
     ApiRequest,
+    DeadlineExceeded,
+    attempt_deadline,
+    body_too_large_error,
     final_error,
     parse_response,
     request_headers,
 )
 from airflow_provider_ld.api.retries import Attempt, RetryPolicy, TransportFailure
 from airflow_provider_ld.connection import ConnectionSettings, settings_from_connection
+from airflow_provider_ld.hooks._cookies import refusing_jar
 from airflow_provider_ld.models import CallerIdentity, Destination
 from airflow_provider_ld.models.destinations import check_scope, filter_destinations
 from airflow_provider_ld.models.secrets import secret_values
@@ -82,6 +87,9 @@ async def _ssl_context() -> ssl.SSLContext | bool:
     return _SSL_CONTEXT
 
 
+#: Request extension: called when the shared client lets a queued request go (its deadline starts then).
+_ON_SENDING = "airflow_provider_ld.on_sending"
+
 #: Connections per shared client (one client per event loop and base URL).
 SHARED_POOL_SIZE = 10
 
@@ -102,11 +110,15 @@ class _SharedAsyncClient(httpx.AsyncClient):
 
     async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
         async with self._in_flight:
+            on_sending = request.extensions.get(_ON_SENDING)
+            if on_sending is not None:
+                on_sending()
             return await super().send(request, **kwargs)
 
 
 def _new_client(base_url: str, verify: ssl.SSLContext | bool) -> httpx.AsyncClient:
     # No token and no timeout here: both come with each request, so hooks with other settings can share it.
+    # No cookies either: a cookie set for one token's request must never travel with another's.
     return _SharedAsyncClient(
         in_flight=SHARED_POOL_SIZE,
         base_url=base_url,
@@ -114,6 +126,7 @@ def _new_client(base_url: str, verify: ssl.SSLContext | bool) -> httpx.AsyncClie
         verify=verify,
         follow_redirects=False,
         trust_env=False,
+        cookies=refusing_jar(),
         # Equal limits: every connection stays alive, so many triggers polling at once reuse a small pool
         # instead of opening and closing connections beyond the keep-alive limit (see benchmarks/, section 4).
         limits=httpx.Limits(max_connections=SHARED_POOL_SIZE, max_keepalive_connections=SHARED_POOL_SIZE),
@@ -174,6 +187,26 @@ async def _amask_secret(value: str) -> None:
         mask_secret(value)
         return
     await amask_secret(value)
+
+
+async def _read_capped(request: ApiRequest, response: httpx.Response) -> bytes:
+    """
+    Read a streamed answer's body, refusing one larger than :data:`MAX_RESPONSE_BYTES`.
+
+    :param request: the call, for the error.
+    :param response: an ``httpx.Response`` sent with ``stream=True``.
+    :raises LaunchDarklyServerError: when the body (announced or decoded) exceeds the limit.
+    """
+    announced = response.headers.get("Content-Length", "")
+    if announced.isdigit() and int(announced) > MAX_RESPONSE_BYTES:
+        raise body_too_large_error(request, response.status_code)
+    chunks, size = [], 0
+    async for chunk in response.aiter_bytes(64 * 1024):
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            raise body_too_large_error(request, response.status_code)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 class LaunchDarklyAsyncHook(BaseHook):
@@ -323,10 +356,26 @@ class LaunchDarklyAsyncHook(BaseHook):
         headers: dict[str, str],
         data: bytes | None,
     ) -> tuple[Attempt, bytes, Exception | None]:
+        started = asyncio.get_running_loop().time()
+        deadline = attempt_deadline(settings.timeout)
         try:
-            response = await client.request(
-                request.method, request.path, content=data, headers=headers, timeout=settings.timeout
-            )
+            async with asyncio.timeout(deadline) as scope:
+                built = client.build_request(
+                    request.method, request.path, content=data, headers=headers, timeout=settings.timeout
+                )
+                # The deadline counts from when the shared client lets the request go, not from the queue.
+                built.extensions[_ON_SENDING] = lambda: scope.reschedule(
+                    asyncio.get_running_loop().time() + deadline
+                )
+                response = await client.send(built, stream=True)
+                try:
+                    content = await _read_capped(request, response)
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            err: Exception = DeadlineExceeded(deadline)
+            self.log.debug("LaunchDarkly %s failed: %s", request.describe(), type(err).__name__)
+            return Attempt(failure=TransportFailure.MAYBE_SENT), b"", err
         except httpx.TransportError as err:
             self.log.debug("LaunchDarkly %s failed: %s", request.describe(), type(err).__name__)
             return Attempt(failure=classify_httpx_error(err)), b"", err
@@ -334,9 +383,10 @@ class LaunchDarklyAsyncHook(BaseHook):
             "LaunchDarkly %s -> %s in %.0f ms",
             request.describe(),
             response.status_code,
-            response.elapsed.total_seconds() * 1000,
+            (asyncio.get_running_loop().time() - started) * 1000,
         )
-        return Attempt(status=response.status_code, headers=dict(response.headers)), response.content, None
+        return Attempt(status=response.status_code, headers=dict(response.headers)), content, None
+
 
     # Data Export destinations (read-only: what triggers need)
 

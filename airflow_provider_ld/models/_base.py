@@ -11,7 +11,7 @@ from airflow_provider_ld.exceptions import LaunchDarklyValidationError
 from airflow_provider_ld.models.secrets import hide_secrets
 
 #: LaunchDarkly project, environment and integration keys: letters, digits, ``.``, ``_`` and ``-``.
-_KEY_PATTERN = re.compile(r"^[A-Za-z0-9._-]+$")
+_KEY_PATTERN = re.compile(r"[A-Za-z0-9._-]+")
 #: URL dot segments: HTTP clients remove them from paths, so they can never name a resource.
 _DOT_SEGMENTS = frozenset({".", ".."})
 MAX_KEY_LENGTH = 256
@@ -68,7 +68,7 @@ def validate_key(field: str, value: Any) -> str:
         raise LaunchDarklyValidationError(
             f"{field}: must be at most {MAX_KEY_LENGTH} characters, got {len(value)}", field=field
         )
-    if not _KEY_PATTERN.match(value):
+    if not _KEY_PATTERN.fullmatch(value):  # fullmatch: "$" would let a trailing newline through
         raise LaunchDarklyValidationError(
             f"{field}: {value!r} may only contain letters, digits, '.', '_' and '-'", field=field
         )

@@ -175,11 +175,16 @@ def validate_kind(kind: Any, *, allowed: tuple[str, ...] = DESTINATION_KINDS, al
 
     :param kind: the kind given by the user.
     :param allowed: the kinds accepted at this point.
-    :param allow_unknown: accept any non-empty kind (for kinds LaunchDarkly added after this release).
+    :param allow_unknown: accept any kind spelled like a key (for kinds LaunchDarkly added after this
+        release); it goes into URL paths, so ``..`` and characters outside a key's are still refused.
     :raises LaunchDarklyValidationError: naming ``kind`` and the allowed values.
     """
-    if isinstance(kind, str) and kind and (allow_unknown or kind in allowed):
+    if isinstance(kind, str) and kind in allowed:
         return kind
+    if allow_unknown and isinstance(kind, str) and kind:
+        from airflow_provider_ld.models._base import validate_key
+
+        return validate_key("kind", kind)
     raise LaunchDarklyValidationError(
         f"kind: {kind!r} is not a supported destination kind; allowed values: {', '.join(allowed)}"
         " (pass allow_unknown_kind=True to send a kind this provider does not know yet)",

@@ -33,6 +33,20 @@ if TYPE_CHECKING:
 SECRET_BEARING_FIELDS = ("config", "setup")
 
 
+def _parsed_if_json(value: Any) -> Any:
+    """
+    Return ``value`` parsed when it is a JSON string (a templated config renders to one), else unchanged.
+
+    The masker must see the secrets inside every form the operators accept, including a JSON object string.
+    """
+    if not isinstance(value, (str, bytes)):
+        return value
+    try:
+        return json.loads(value)
+    except (ValueError, RecursionError):
+        return value
+
+
 class LaunchDarklyBaseOperator(BaseOperator):
     """
     Base of the LaunchDarkly operators.
@@ -72,7 +86,7 @@ class LaunchDarklyBaseOperator(BaseOperator):
 
         super().render_template_fields(context, jinja_env)
         for field in SECRET_BEARING_FIELDS:
-            for value in secret_values(getattr(self, field, None)):
+            for value in secret_values(_parsed_if_json(getattr(self, field, None))):
                 mask_secret(value)
 
     @staticmethod

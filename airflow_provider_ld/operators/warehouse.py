@@ -7,6 +7,7 @@ or completing a second setup. Importing this module loads no models, hook or HTT
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -243,8 +244,8 @@ def _check_seconds(field: str, value: Any, *, allow_zero: bool) -> None:
     :raises LaunchDarklyValidationError: naming the field, unless ``value`` is a number of seconds
         (above zero, or at least zero with ``allow_zero``).
     """
-    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not is_number or value < 0 or (value == 0 and not allow_zero) or value != value:
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
+    if not is_number or value < 0 or (value == 0 and not allow_zero):
         bound = "at least 0" if allow_zero else "greater than 0"
         raise LaunchDarklyValidationError(f"{field}: must be a number of seconds {bound}", field=field)
 

@@ -1,4 +1,4 @@
-"""The ``/_emulator/...`` administration endpoints (no token, no faults, no rate limits)."""
+"""The ``/_emulator/...`` administration endpoints (admin token, loopback Host; no faults, no rate limits)."""
 
 from __future__ import annotations
 

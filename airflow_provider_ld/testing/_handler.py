@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+import ipaddress
 import logging
 import socket
 import threading
@@ -34,6 +35,7 @@ class Runtime:
     What the request handler needs from the emulator.
 
     :param token: the accepted access token.
+    :param admin_token: the token the administration routes accept.
     :param clock: current time in seconds since the epoch.
     :param state: stores acted on by the API operations.
     :param faults: pending injected faults.
@@ -45,6 +47,7 @@ class Runtime:
     """
 
     token: str
+    admin_token: str
     clock: Callable[[], float]
     state: ApiState
     faults: FaultQueue
@@ -184,8 +187,9 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length)
 
     def _admin_response(self, path: str, body: bytes) -> Response:
-        """Serve an administration request."""
+        """Serve an administration request: only with the admin token, and only to a loopback ``Host``."""
         try:
+            self._check_admin_access()
             status, payload = self.server.runtime.admin(self.command, path, body)
             return _json_response(status, payload, {})
         except ApiError as exc:
@@ -257,6 +261,21 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         if not hmac.compare_digest(sent.encode(), self.server.runtime.token.encode()):
             raise ApiError(401, "Invalid access token")
 
+    def _check_admin_access(self) -> None:
+        """
+        Refuse an administration request whose ``Host`` is not loopback or that lacks the admin token.
+
+        A page in the user's browser can reach a loopback port under its own host name (DNS rebinding);
+        the ``Host`` check stops that, the token stops anything else on the machine.
+
+        :raises ApiError: 403 for a non-loopback ``Host``, 401 without the admin token.
+        """
+        if not is_loopback(_host_name(self.headers.get("Host", ""))):
+            raise ApiError(403, "The emulator administration routes only answer a loopback Host")
+        sent = self.headers.get("Authorization", "")
+        if not hmac.compare_digest(sent.encode(), self.server.runtime.admin_token.encode()):
+            raise ApiError(401, "The emulator administration routes need the admin token in Authorization")
+
     def _with_standard_headers(self, response: Response) -> Response:
         """Add ``Server``, ``Date`` and ``Content-Length`` (omitted on 204, which has no body)."""
         status, headers, body = response
@@ -285,6 +304,24 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         self.close_connection = True
         with contextlib.suppress(OSError):
             self.request.shutdown(socket.SHUT_RDWR)
+
+
+def is_loopback(hostname: str) -> bool:
+    """Return whether ``hostname`` names this machine (``localhost`` or a loopback address)."""
+    if hostname.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def _host_name(host_header: str) -> str:
+    """Return the host name of a ``Host`` header value (``[::1]:8765`` -> ``::1``)."""
+    value = host_header.strip()
+    if value.startswith("["):
+        return value[1 : value.find("]")] if "]" in value else ""
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
 
 
 def _content_length(values: list[str]) -> int:

@@ -18,7 +18,8 @@ class RecordedCall:
     :param method: HTTP method as sent (``POST`` even when ``X-HTTP-Method-Override`` was used).
     :param path: request path without the query string.
     :param query: raw query string (``""`` when absent).
-    :param headers: request headers, lower-cased names; ``authorization`` is ``"<redacted>"``.
+    :param headers: request headers, lower-cased names; credential-like ones (``authorization``,
+        ``cookie``, ``x-api-key``, ...) are ``"<redacted>"``.
     :param body: raw request body.
     :param status: response status, or ``None`` when the connection was dropped before answering.
     :param response_headers: response headers as sent, lower-cased names.
@@ -61,16 +62,26 @@ class RecordedCall:
         }
 
 
+#: Parts of header names whose values are credentials (``Authorization``, ``Cookie``, ``X-Api-Key``, ...).
+_CREDENTIAL_HEADER_HINTS = ("auth", "cookie", "token", "secret", "key", "password", "session", "signature")
+
+
+def is_credential_header(name: str) -> bool:
+    """Return whether a request header's value may be a credential (hidden in the call log)."""
+    lowered = name.lower()
+    return any(hint in lowered for hint in _CREDENTIAL_HEADER_HINTS)
+
+
 def redact_headers(items: list[tuple[str, str]]) -> dict[str, str]:
     """
-    Lower-case header names, join repeated headers and hide the ``Authorization`` value.
+    Lower-case header names, join repeated headers and hide every credential-like value.
 
     :param items: header ``(name, value)`` pairs as received.
     """
     headers: dict[str, str] = {}
     for name, value in items:
         key = name.lower()
-        if key == "authorization":
+        if is_credential_header(key):
             value = REDACTED
         headers[key] = f"{headers[key]}, {value}" if key in headers else value
     return headers

@@ -4,7 +4,12 @@ Local emulator of the LaunchDarkly REST API (Data Export destinations, delivery 
 Serves the 18 operations of the bundled OpenAPI subset over real HTTP, with fault injection and
 rate limiting for reliability tests. Run it standalone with::
 
-    python -m airflow_provider_ld.testing.emulator --port 8765 --token TOKEN
+    LAUNCHDARKLY_EMULATOR_TOKEN=TOKEN python -m airflow_provider_ld.testing.emulator --port 8765
+
+The administration routes (``/_emulator/...``) answer only requests that carry the admin token (the
+access token unless another is given) in ``Authorization`` and name a loopback ``Host``, so a web page
+in the user's browser cannot reach them (DNS rebinding). The emulator binds loopback interfaces only,
+unless told otherwise explicitly (``allow_remote=True``, ``--allow-remote``).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import logging
+import os
 import signal
 import sys
 import threading
@@ -24,9 +30,9 @@ from airflow_provider_ld.testing._api import ApiState
 from airflow_provider_ld.testing._delivery import DeliveryConfigStore
 from airflow_provider_ld.testing._destinations import DestinationStore
 from airflow_provider_ld.testing._errors import MAX_JSON_DEPTH, ApiError, is_strict_json
-from airflow_provider_ld.testing._fidelity import ApiFidelity
 from airflow_provider_ld.testing._faults import Fault, FaultQueue
-from airflow_provider_ld.testing._handler import EmulatorHTTPServer, Runtime
+from airflow_provider_ld.testing._fidelity import ApiFidelity
+from airflow_provider_ld.testing._handler import EmulatorHTTPServer, Runtime, is_loopback
 from airflow_provider_ld.testing._ratelimit import RateLimitConfig, RateLimiter
 from airflow_provider_ld.testing._recording import CallLog, RecordedCall
 from airflow_provider_ld.testing._validation import (
@@ -40,6 +46,9 @@ __all__ = ["ApiFidelity", "LaunchDarklyEmulator", "RecordedCall", "main"]
 log = logging.getLogger(__name__)
 
 _POLL_INTERVAL = 0.02
+#: Environment variables the command line reads its tokens from (kept off the visible command line).
+TOKEN_ENV = "LAUNCHDARKLY_EMULATOR_TOKEN"
+ADMIN_TOKEN_ENV = "LAUNCHDARKLY_EMULATOR_ADMIN_TOKEN"
 
 
 def sample_config(kind: str) -> dict[str, Any]:
@@ -90,6 +99,10 @@ class LaunchDarklyEmulator:
     :param clock: returns the current time in seconds since the epoch; drives rate-limit windows,
         ``setup_delay`` and timestamps. Inject a fake clock for deterministic tests.
     :param fidelity: which production behaviours to reproduce (see :class:`ApiFidelity`); all by default.
+    :param admin_token: the token ``/_emulator/...`` requests must send in ``Authorization``; defaults to
+        ``token``.
+    :param allow_remote: allow binding a non-loopback interface (anyone who can reach it can use the API
+        with the token); refused by default.
     """
 
     def __init__(
@@ -100,8 +113,18 @@ class LaunchDarklyEmulator:
         setup_delay: float = 0.0,
         clock: Callable[[], float] = time.time,
         fidelity: ApiFidelity | None = None,
+        admin_token: str | None = None,
+        allow_remote: bool = False,
     ) -> None:
+        if not (is_loopback(host) or allow_remote):
+            raise ValueError(
+                f"host: {host!r} is not a loopback interface; the emulator serves stored secrets and admin "
+                "routes, so bind 127.0.0.1 (or pass allow_remote=True / --allow-remote deliberately)"
+            )
+        if not token or (admin_token is not None and not admin_token):
+            raise ValueError("token: the emulator needs a non-empty access token (and admin token)")
         self._token = token
+        self._admin_token = admin_token or token
         self.host = host
         self._requested_port = port
         self._clock = clock
@@ -116,6 +139,7 @@ class LaunchDarklyEmulator:
         self._thread: threading.Thread | None = None
         self._runtime = Runtime(
             token=token,
+            admin_token=self._admin_token,
             clock=clock,
             state=ApiState(
                 self._destinations, self._delivery, hashlib.sha256(token.encode()).hexdigest()[:24]
@@ -180,6 +204,11 @@ class LaunchDarklyEmulator:
     def token(self) -> str:
         """The only access token the API accepts."""
         return self._token
+
+    @property
+    def admin_token(self) -> str:
+        """The token ``/_emulator/...`` requests must send in ``Authorization``."""
+        return self._admin_token
 
     @property
     def running(self) -> bool:
@@ -374,12 +403,32 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         description="Serve a local emulator of the LaunchDarkly REST API.",
     )
     parser.add_argument("--port", type=int, default=8765, help="TCP port (0 picks a free one)")
-    parser.add_argument("--token", required=True, help="access token clients must send")
+    parser.add_argument(
+        "--token",
+        default=os.environ.get(TOKEN_ENV),
+        help=f"access token clients must send (default: ${TOKEN_ENV}; prefer it, a command line is visible to "
+        "other users)",
+    )
+    parser.add_argument(
+        "--admin-token",
+        default=os.environ.get(ADMIN_TOKEN_ENV),
+        help=f"token for the /_emulator admin routes (default: ${ADMIN_TOKEN_ENV}, else the access token)",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow binding a non-loopback interface (refused otherwise)",
+    )
     parser.add_argument(
         "--setup-delay", type=float, default=0.0, help="seconds before completed setups appear"
     )
     parser.add_argument("--log-level", default="WARNING", help="logging level (DEBUG logs each request line)")
+    args = parser.parse_args(argv)
+    if not args.token:
+        parser.error(f"an access token is required: set ${TOKEN_ENV} (or pass --token)")
+    if not (is_loopback(args.host) or args.allow_remote):
+        parser.error(f"--host {args.host} is not a loopback interface; add --allow-remote to bind it anyway")
     return parser.parse_args(argv)
 
 
@@ -402,7 +451,12 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _request_stop)
     signal.signal(signal.SIGTERM, _request_stop)
     emulator = LaunchDarklyEmulator(
-        token=args.token, host=args.host, port=args.port, setup_delay=args.setup_delay
+        token=args.token,
+        admin_token=args.admin_token,
+        host=args.host,
+        port=args.port,
+        setup_delay=args.setup_delay,
+        allow_remote=args.allow_remote,
     )
     try:
         emulator.start()

@@ -33,6 +33,9 @@ TRANSIENT_ERRORS: tuple[type[LaunchDarklyError], ...] = (
     LaunchDarklyConnectionError,
 )
 
+#: Seconds the check made at the deadline may take; no check runs longer past ``end_time``.
+FINAL_CHECK_SECONDS = 10.0
+
 
 class LaunchDarklyDestinationConfiguredTrigger(BaseTrigger):
     """
@@ -47,7 +50,8 @@ class LaunchDarklyDestinationConfiguredTrigger(BaseTrigger):
     carries ``destination`` (its ``to_dict()``, secrets redacted); an error carries ``error_type`` (the
     exception's class name) and ``status_code``. Rate limiting, server and connection errors are logged
     and polled through until ``end_time``. The trigger sleeps ``poll_interval`` between checks, never past
-    the deadline.
+    the deadline; a check still running at the deadline (or :data:`FINAL_CHECK_SECONDS` into the last check,
+    made at the deadline) is cut short with a ``timeout`` event.
 
     :param project_key: the project key.
     :param environment_key: the environment key.
@@ -136,7 +140,18 @@ class LaunchDarklyDestinationConfiguredTrigger(BaseTrigger):
         started, checks = self._clock(), 0
         while True:
             checks += 1
-            outcome = await self._check(hook, checks)
+            try:
+                # A check (with the hook's retries) ends by the deadline; the last one, at the deadline,
+                # gets FINAL_CHECK_SECONDS.
+                async with asyncio.timeout(max(self.end_time - self._clock(), FINAL_CHECK_SECONDS)):
+                    outcome = await self._check(hook, checks)
+            except TimeoutError:
+                elapsed = self._clock() - started
+                message = (
+                    f"{self.target} not configured by the deadline: check {checks} was still running "
+                    f"after {elapsed:.0f} s"
+                )
+                return self._payload("timeout", message)
             if isinstance(outcome, dict):
                 return outcome
             remaining = self.end_time - self._clock()
@@ -193,4 +208,4 @@ class LaunchDarklyDestinationConfiguredTrigger(BaseTrigger):
         }
 
 
-__all__ = ["TRANSIENT_ERRORS", "LaunchDarklyDestinationConfiguredTrigger"]
+__all__ = ["FINAL_CHECK_SECONDS", "TRANSIENT_ERRORS", "LaunchDarklyDestinationConfiguredTrigger"]

@@ -163,6 +163,7 @@ def test_admin_fault_body_with_nan_is_a_400(launchdarkly_emulator, api):
     response = api.session.post(
         f"{launchdarkly_emulator.base_url}/_emulator/faults",
         data=b'{"status": 500, "body": {"x": NaN}}',
+        headers={"Authorization": launchdarkly_emulator.admin_token},
         timeout=5,
     )
     assert_error(response, 400, "invalid_request", "not valid JSON")

@@ -276,7 +276,9 @@ def test_admin_calls_ignore_faults_and_limits(launchdarkly_emulator, api):
     launchdarkly_emulator.inject_fault(status=500)
     launchdarkly_emulator.set_rate_limit(global_limit=0)
     base = launchdarkly_emulator.base_url
-    response = requests.get(f"{base}/_emulator/calls", timeout=5)
+    response = requests.get(
+        f"{base}/_emulator/calls", headers={"Authorization": launchdarkly_emulator.admin_token}, timeout=5
+    )
     assert response.status_code == 200
     assert "X-Ratelimit-Global-Limit" not in response.headers
     assert api.get("/destinations").status_code == 500  # the fault was still pending
