@@ -188,3 +188,29 @@ def test_destination_summary_falls_back_to_the_requested_keys():
     bare = Destination.model_validate({"_id": "x", "kind": "segment"})
     summary = destination_summary(bare, project_key="p", environment_key="e")
     assert (summary["project_key"], summary["environment_key"]) == ("p", "e")
+
+
+def test_readiness_requires_on_by_default():
+    assert not evaluate_readiness(destination(on=False)).ready
+    assert evaluate_readiness(destination(on=True)).ready
+
+
+@pytest.mark.parametrize(
+    "artifacts", [{"sqlSetupScript": "CREATE USER ..."}, {"s3BucketName": "ld-export-bucket"}]
+)
+def test_one_completed_artifact_is_enough(artifacts):
+    assert evaluate_readiness(destination(kind="redshift", config={}, completedArtifacts=artifacts)).ready
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda: select_destination([A, B], name="events", kind="segment"), "name"),
+        (lambda: validate_target(None, 3, "segment"), "name"),
+        (lambda: validate_target(None, "events", None), "destination_id"),
+    ],
+)
+def test_errors_name_the_field(call, field):
+    with pytest.raises(LaunchDarklyValidationError) as info:
+        call()
+    assert info.value.field == field
