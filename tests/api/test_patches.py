@@ -103,3 +103,23 @@ def test_patch_fails_against_a_newer_version(current, desired):
     if patch:
         with pytest.raises(jsonpatch.JsonPatchTestFailed):
             jsonpatch.apply_patch({**current, "version": 2}, patch)
+
+
+@pytest.mark.parametrize(
+    ("patch", "merge_patch", "field", "message"),
+    [
+        (
+            [{"op": "replace", "path": "/on", "value": True}],
+            {"on": True},
+            "patch",
+            "patch: give exactly one of patch (JSON Patch) or merge_patch (JSON Merge Patch)",
+        ),
+        (None, None, "patch", "patch: give exactly one of patch (JSON Patch) or merge_patch (JSON Merge Patch)"),
+        (None, [("on", True)], "merge_patch", "merge_patch: must be an object (dict), got list"),
+    ],
+)
+def test_patch_body_errors_name_the_field(patch, merge_patch, field, message):
+    with pytest.raises(LaunchDarklyValidationError) as info:
+        patch_body(patch, merge_patch, None)
+    assert info.value.field == field
+    assert str(info.value) == message
