@@ -214,3 +214,4 @@ def test_errors_name_the_field(call, field):
     with pytest.raises(LaunchDarklyValidationError) as info:
         call()
     assert info.value.field == field
+    assert str(info.value).startswith(field) or str(info.value).startswith("ambiguous")
