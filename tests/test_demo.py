@@ -6,9 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 DEMO = Path(__file__).resolve().parents[1] / "scripts" / "demo.py"
 
 
+@pytest.mark.timeout(900)  # a whole Airflow run in a subprocess, itself bounded at 600 s
 def test_demo_runs_the_onboarding_dag_end_to_end():
     result = subprocess.run([sys.executable, str(DEMO)], capture_output=True, text=True, timeout=600)
     out = result.stdout

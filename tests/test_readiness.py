@@ -205,3 +205,30 @@ def test_readiness_accepts_secrets_the_api_only_shows_obfuscated(stand_in):
         },
     )
     assert evaluate_readiness(mparticle).ready is True
+
+
+def test_readiness_requires_on_by_default():
+    assert not evaluate_readiness(destination(on=False)).ready
+    assert evaluate_readiness(destination(on=True)).ready
+
+
+@pytest.mark.parametrize(
+    "artifacts", [{"sqlSetupScript": "CREATE USER ..."}, {"s3BucketName": "ld-export-bucket"}]
+)
+def test_one_completed_artifact_is_enough(artifacts):
+    assert evaluate_readiness(destination(kind="redshift", config={}, completedArtifacts=artifacts)).ready
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda: select_destination([A, B], name="events", kind="segment"), "name"),
+        (lambda: validate_target(None, 3, "segment"), "name"),
+        (lambda: validate_target(None, "events", None), "destination_id"),
+    ],
+)
+def test_errors_name_the_field(call, field):
+    with pytest.raises(LaunchDarklyValidationError) as info:
+        call()
+    assert info.value.field == field
+    assert str(info.value).startswith(field) or str(info.value).startswith("ambiguous")

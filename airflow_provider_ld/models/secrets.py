@@ -65,14 +65,26 @@ def reveal_secrets(value: Any) -> Any:
     return value
 
 
+def _patched_field(operation: dict[Any, Any]) -> str:
+    """Return the last field name of a JSON Patch operation's ``path`` (``""`` for any other object)."""
+    path = operation.get("path")
+    return path.rsplit("/", 1)[-1] if "op" in operation and isinstance(path, str) else ""
+
+
 def secret_values(value: Any) -> list[str]:
-    """Collect the plain secret strings inside ``value``, e.g. to register them with the log masker."""
+    """
+    Collect the plain secret strings inside ``value``, e.g. to register them with the log masker.
+
+    Covers secrets under a secret field name and the ``value`` of a JSON Patch operation whose ``path``
+    ends in one (``{"op": "replace", "path": "/config/writeKey", "value": ...}``).
+    """
     found: list[str] = []
     if isinstance(value, SecretStr):
         found.append(value.get_secret_value())
     elif isinstance(value, dict):
+        patched_secret = is_secret_field(_patched_field(value))
         for key, item in value.items():
-            if isinstance(item, str) and is_secret_field(str(key)):
+            if isinstance(item, str) and (is_secret_field(str(key)) or (key == "value" and patched_secret)):
                 found.append(item)
             else:
                 found.extend(secret_values(item))

@@ -173,3 +173,23 @@ def test_stand_in_agrees(stand_in, clear, agrees):
 
     assert is_obfuscated(stand_in)
     assert stand_in_agrees(stand_in, clear) is agrees
+
+
+@pytest.mark.parametrize(
+    ("patch", "merge_patch", "field", "message"),
+    [
+        (
+            [{"op": "replace", "path": "/on", "value": True}],
+            {"on": True},
+            "patch",
+            "patch: give exactly one of patch (JSON Patch) or merge_patch (JSON Merge Patch)",
+        ),
+        (None, None, "patch", "patch: give exactly one of patch (JSON Patch) or merge_patch (JSON Merge Patch)"),
+        (None, [("on", True)], "merge_patch", "merge_patch: must be an object (dict), got list"),
+    ],
+)
+def test_patch_body_errors_name_the_field(patch, merge_patch, field, message):
+    with pytest.raises(LaunchDarklyValidationError) as info:
+        patch_body(patch, merge_patch, None)
+    assert info.value.field == field
+    assert str(info.value) == message

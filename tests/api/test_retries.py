@@ -127,3 +127,20 @@ def test_total_wait_is_bounded_by_budget_over_a_whole_storm():
         retry += 1
     assert waited <= 20.0
     assert retry > 3
+
+
+def test_a_malformed_reset_header_does_not_hide_the_other():
+    headers = {"X-Ratelimit-Reset": "soon", "X-Ratelimit-Auth-Token-Reset": str(int((NOW + 4) * 1000))}
+    assert policy().wait_before(1, Attempt(status=429, headers=headers)) == (4.0, "rate-limit reset")
+
+
+@pytest.mark.parametrize(
+    ("reset_in", "expected"),
+    [
+        (0.5, (0.5, "rate-limit reset")),  # a reset under a second away is still worth waiting for
+        (0.0, (1.0, "rate-limit backoff")),  # a reset now would retry at once: back off instead
+    ],
+)
+def test_a_reset_must_lie_ahead_to_be_waited_for(reset_in, expected):
+    attempt = Attempt(status=429, headers={"X-Ratelimit-Reset": str(int((NOW + reset_in) * 1000))})
+    assert policy().wait_before(1, attempt) == expected

@@ -27,7 +27,8 @@ from tests.e2e.conftest import (
 )
 from tests.e2e.deployment import AirflowDeployment, poll, render_log
 
-pytestmark = pytest.mark.e2e
+#: The first test also starts the deployment (about 2 min on a loaded 2-core machine).
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 TRIGGER_CLASSPATH = "airflow_provider_ld.triggers.destinations.LaunchDarklyDestinationConfiguredTrigger"
 ENVIRONMENTS = ("staging", "production")

@@ -16,7 +16,8 @@ from tests.e2e.browser import Chromium, find_chromium
 from tests.e2e.conftest import TOKEN
 from tests.e2e.deployment import AirflowDeployment
 
-pytestmark = pytest.mark.e2e
+#: The first test also starts the deployment (about 2 min on a loaded 2-core machine).
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 CHROMIUM = find_chromium()
 DIALOG = "document.querySelector('[role=dialog]')"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -37,8 +36,8 @@ def make_sensor(**kwargs) -> LaunchDarklyDestinationConfiguredSensor:
     kwargs.setdefault("task_id", "wait_for_destination")
     kwargs.setdefault("project_key", "proj")
     kwargs.setdefault("environment_key", "prod")
-    kwargs.setdefault("poke_interval", 0.01)
-    kwargs.setdefault("timeout", 600)
+    kwargs.setdefault("poke_interval", 5)
+    kwargs.setdefault("timeout", 60)
     return LaunchDarklyDestinationConfiguredSensor(**kwargs)
 
 
@@ -152,15 +151,14 @@ def test_require_on_false_accepts_a_paused_destination(emulator, ld_connection):
     assert done.is_done and done.xcom_value["on"] is False
 
 
-def test_auth_error_fails_at_once(emulator, monkeypatch):
+def test_auth_error_fails_at_once(emulator, monkeypatch, sensor_clock):
     monkeypatch.setenv(
         "AIRFLOW_CONN_LAUNCHDARKLY_DEFAULT", connection_json(emulator.base_url, token="wrong-token-s")
     )
     sensor = make_sensor(destination_id="abc", poke_interval=60, timeout=3600)
-    started = time.monotonic()
     with pytest.raises(LaunchDarklyAuthError, match="401"):
         sensor.execute({})
-    assert time.monotonic() - started < 5, "no waiting"
+    assert sensor_clock.sleeps == [], "no waiting"
     assert len(emulator.calls_to()) == 1
 
 
@@ -194,26 +192,45 @@ def test_server_errors_count_as_not_ready_but_unexpected_answers_fail(emulator, 
 # execute(): poke and reschedule modes
 
 
-def test_poke_mode_returns_the_summary(emulator, ld_connection):
+def test_poke_mode_returns_the_summary(emulator, ld_connection, sensor_clock):
     created = emulator.add_destination("proj", "prod", kind="google-pubsub", name="events", on=True)
     summary = make_sensor(destination_id=created["_id"]).execute({})
     assert summary["destination_id"] == created["_id"] and summary["on"] is True
+    assert sensor_clock.sleeps == [], "ready at the first poke"
 
 
-def test_poke_mode_honours_the_timeout(emulator, ld_connection):
-    sensor = make_sensor(destination_id="abc", poke_interval=0, timeout=0)
+def test_poke_mode_waits_the_poke_interval_until_ready(emulator, ld_connection, sensor_clock):
+    created = emulator.add_destination("proj", "prod", kind="google-pubsub", name="events")
+    sleeps_before_switch_on = 2
+
+    def switch_on_after_two_waits() -> None:
+        if len(sensor_clock.sleeps) == sleeps_before_switch_on:
+            switch_on(created["_id"])
+
+    sensor_clock.on_sleep = switch_on_after_two_waits
+    summary = make_sensor(destination_id=created["_id"], poke_interval=7).execute({})
+    assert summary["on"] is True
+    assert sensor_clock.sleeps == [7, 7]
+    assert len(emulator.calls_to("GET")) == 3
+
+
+def test_poke_mode_honours_the_timeout(emulator, ld_connection, sensor_clock):
+    sensor = make_sensor(destination_id="abc", poke_interval=5, timeout=12)
     with pytest.raises(AirflowSensorTimeout):
         sensor.execute({})
+    assert sensor_clock.sleeps == [5, 5, 5], "pokes at 0, 5, 10 and 15 s; 15 s is past the timeout"
+    assert len(emulator.calls_to()) == 4
     assert "session" not in sensor.hook.__dict__, "the hook's session was closed when execute() ended"
 
 
-def test_reschedule_mode_gives_the_slot_back(emulator, ld_connection):
+@time_machine.travel(NOW, tick=False)
+def test_reschedule_mode_gives_the_slot_back(emulator, ld_connection, sensor_clock):
     sensor = make_sensor(destination_id="abc", mode="reschedule", poke_interval=300)
     ti = SimpleNamespace(get_first_reschedule_date=lambda context: None, xcom_push=lambda key, value: None)
-    started = time.monotonic()
-    with pytest.raises(AirflowRescheduleException):
+    with pytest.raises(AirflowRescheduleException) as info:
         sensor.execute({"ti": ti})
-    assert time.monotonic() - started < 5, "no sleeping in the worker"
+    assert sensor_clock.sleeps == [], "no sleeping in the worker"
+    assert info.value.reschedule_date.timestamp() == NOW + 300
     assert len(emulator.calls_to()) == 1
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 import requests
@@ -218,37 +217,58 @@ def test_invalid_fault_arguments(launchdarkly_emulator, kwargs):
 # ------------------------------------------------------------------------------------------ delay and drop
 
 
-def test_delay_fault_delays_then_answers(api, launchdarkly_emulator):
-    launchdarkly_emulator.inject_fault(path="/api/v2/destinations", delay=0.2)
-    started = time.monotonic()
+class DelayRecorder:
+    """
+    Watch the emulator's injected delays: it waits on its stop event, so wrap that event's ``wait``.
+
+    ``waits`` lists each delay asked for with whether the stop interrupted it; ``entered`` is set when a
+    request starts its delay. With ``real=False`` a delay ends at once, as if the time had passed.
+    """
+
+    def __init__(self, emulator, monkeypatch, *, real: bool) -> None:
+        self.waits: list[tuple[float, bool]] = []
+        self.entered = threading.Event()
+        stopping = emulator._stopping
+        original = stopping.wait
+
+        def wait(timeout: float | None = None) -> bool:
+            self.entered.set()
+            interrupted = original(timeout) if real else False
+            self.waits.append((timeout, interrupted))
+            return interrupted
+
+        monkeypatch.setattr(stopping, "wait", wait)
+
+
+def test_delay_fault_delays_then_answers(api, launchdarkly_emulator, monkeypatch):
+    delays = DelayRecorder(launchdarkly_emulator, monkeypatch, real=False)
+    launchdarkly_emulator.inject_fault(path="/api/v2/destinations", delay=30)
     assert api.get("/destinations").status_code == 200
-    assert time.monotonic() - started >= 0.2
+    assert delays.waits == [(30, False)], "waited the whole delay, then answered"
+    assert api.get("/destinations").status_code == 200
+    assert delays.waits == [(30, False)], "one delay per injected fault"
 
 
-def test_stop_interrupts_a_delay(launchdarkly_emulator_factory, make_client):
+def test_stop_interrupts_a_delay(launchdarkly_emulator_factory, make_client, monkeypatch):
     emulator = launchdarkly_emulator_factory()
+    delays = DelayRecorder(emulator, monkeypatch, real=True)
     api = make_client(emulator)
-    emulator.inject_fault(delay=60)
+    emulator.inject_fault(delay=3600)
     outcome: list[object] = []
-    poll = threading.Event()  # never set; used for short, interruptible waits
 
     def call() -> None:
         try:
-            outcome.append(api.get("/destinations", timeout=30).status_code)
+            outcome.append(api.get("/destinations", timeout=3600).status_code)
         except requests.ConnectionError as exc:
             outcome.append(exc)
 
     worker = threading.Thread(target=call)
     worker.start()
-    deadline = time.monotonic() + 5
-    while emulator.pending_faults and time.monotonic() < deadline:  # until the request is being delayed
-        poll.wait(0.01)
-    assert emulator.pending_faults == 0
-    started = time.monotonic()
+    assert delays.entered.wait(timeout=30), "the request never reached its delay"
     emulator.stop()
-    worker.join(timeout=5)
-    assert not worker.is_alive()
-    assert time.monotonic() - started < 2
+    worker.join(timeout=30)
+    assert not worker.is_alive(), "an hour-long delay still blocks the client after stop()"
+    assert delays.waits == [(3600, True)]
     assert isinstance(outcome[0], requests.ConnectionError)
 
 
