@@ -4,6 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_PORT ?= 8765
+MUTATE_WORKERS ?= 2
 
 DOCS_STAMP := $(VENV)/.installed-docs
 
@@ -57,3 +58,14 @@ bench:
 	test -x .venv-bench/bin/uv || { $(PYTHON) -m venv .venv-bench && .venv-bench/bin/python -m pip install --quiet --upgrade pip uv; }
 	.venv-bench/bin/uv pip install --quiet --compile-bytecode --python .venv-bench/bin/python -e . apache-airflow-providers-http launchdarkly-api
 	.venv-bench/bin/python -m benchmarks $(BENCH_ARGS)
+
+## Mutation testing over the core modules (see docs/mutation-testing.md), in its own .venv-mutation; regenerates
+## docs/mutation-testing.md, listing every surviving mutant that is neither killed nor explained.
+.PHONY: mutate
+mutate:
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
+	test -x .venv-mutation/bin/uv || { $(PYTHON) -m venv .venv-mutation && .venv-mutation/bin/python -m pip install --quiet --upgrade pip uv; }
+	.venv-mutation/bin/uv pip install --quiet --python .venv-mutation/bin/python -e '.[test,mutation]'
+	started=$$(date +%s); .venv-mutation/bin/mutmut run --max-children $(MUTATE_WORKERS) $(MUTATE_ARGS) \
+		&& echo $$(( $$(date +%s) - started )) > mutants/run-seconds
+	.venv-mutation/bin/python scripts/mutation_report.py

@@ -131,8 +131,11 @@ def test_sync_hook_masks_an_updated_secret(connect, secrets):
         *KEYS, kind="segment", name="events", config={"writeKey": "wk-old-1"}
     )
     with LaunchDarklyHook() as hook:
-        _, sent = hook.update_destination(*KEYS, existing["_id"], config={"writeKey": rotated})
+        _, sent = hook.update_destination(
+            *KEYS, existing["_id"], config={"writeKey": rotated}, rotate_secrets=True
+        )
     assert sent
+    assert emulator.stored_destinations[0]["config"]["writeKey"] == rotated, "sent in a JSON Patch operation"
     assert masked(rotated)
 
 
