@@ -237,6 +237,32 @@ def test_no_secret_reaches_any_log_file(airflow: AirflowDeployment, onboarding_r
 # A sensor in reschedule mode
 
 
+def test_a_second_onboarding_run_adopts_everything_and_creates_nothing(
+    airflow: AirflowDeployment, onboarding_run: ObservedRun, emulator
+):
+    """Run the example again in the deployment: every task succeeds and no destination is created twice."""
+    assert onboarding_run.state == "success"
+
+    def destinations() -> list[tuple[str, str, str, str]]:
+        return sorted(
+            (d["_id"], d["_links"]["self"]["href"].split("/")[5], d["kind"], d["name"])
+            for d in emulator.destinations
+            if d["_links"]["self"]["href"].split("/")[4] == "demo-project"
+        )
+
+    before = destinations()
+    posts_before = len(emulator.calls_to("POST"))
+    rerun = run_and_observe(
+        airflow,
+        ONBOARDING,
+        {"project_key": "demo-project", "environment_keys": ["staging", "production"]},
+        timeout=240,
+    )
+    assert rerun.state == "success", rerun.states
+    assert destinations() == before, "a second run adopts; nothing is duplicated"
+    assert [c.path for c in emulator.calls_to("POST")[posts_before:]] == [], "nothing is created twice"
+
+
 def test_reschedule_mode_sensor_gives_back_its_slot_between_pokes(
     airflow: AirflowDeployment, connections, emulator
 ):
