@@ -1,35 +1,58 @@
 # Set-up commands. Each creates .venv with everything the project needs on first use.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
-VENV ?= .venv
-BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
 DEMO_PORT ?= 8765
 MUTATE_WORKERS ?= 2
 
+# AIRFLOW=<version> selects one cell of the version matrix: its own .venv-<version>, installed with the
+# pinned constraints/airflow-<version>.txt. Without it, .venv holds the newest Airflow 3 release.
+AIRFLOW ?=
+ifeq ($(strip $(AIRFLOW)),)
+VENV ?= .venv
+CONSTRAINTS :=
+else
+VENV := .venv-$(AIRFLOW)
+CONSTRAINTS := constraints/airflow-$(AIRFLOW).txt
+endif
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# The version matrix. The newest release (plain `make test`) and the lowest run everything, end-to-end
+# tests included; the newest patch of each minor release in between runs everything but the e2e suite.
+MATRIX_LOWEST := 3.0.6
+MATRIX_BETWEEN := 3.1.8 3.2.2
+
 DOCS_STAMP := $(VENV)/.installed-docs
 
-.PHONY: venv test test-lowest demo emulator docs clean
+.PHONY: venv test test-older test-matrix constraints demo emulator docs clean
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test]'
+	test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet --upgrade pip uv; }
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test]' $(if $(CONSTRAINTS),-c $(CONSTRAINTS))
 	touch $(STAMP)
 
 ## Run the whole test suite (unit, contract and integration tests against the emulator).
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## Run the whole suite again on the lowest Airflow release pyproject.toml admits, in its own .venv-lowest.
-LOWEST_AIRFLOW ?= apache-airflow==3.3.0
-test-lowest:
-	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
-	test -x .venv-lowest/bin/uv || { $(PYTHON) -m venv .venv-lowest && .venv-lowest/bin/python -m pip install --quiet --upgrade pip uv; }
-	.venv-lowest/bin/uv pip install --quiet --python .venv-lowest/bin/python -e '.[test]' '$(LOWEST_AIRFLOW)'
-	.venv-lowest/bin/python -m pytest $(PYTEST_ARGS)
+## The version matrix cells other than the newest release, one at a time: the whole suite on the lowest
+## supported release, the suite without the e2e tests on the newest patch of each minor in between.
+test-older:
+	@set -e; for version in $(MATRIX_LOWEST) $(MATRIX_BETWEEN); do \
+		if [ "$$version" = "$(MATRIX_LOWEST)" ]; then args=''; else args='-m "not e2e"'; fi; \
+		started=$$(date +%s); \
+		$(MAKE) test AIRFLOW=$$version PYTEST_ARGS="$$args $(PYTEST_ARGS)"; \
+		echo "matrix: Airflow $$version ($${args:-whole suite}) passed in $$(( $$(date +%s) - started )) s"; \
+	done
+
+## Every cell of the version matrix (newest first).
+test-matrix: test test-older
+
+## Re-pin constraints/airflow-<version>.txt for every matrix release (or VERSIONS="3.1.8").
+constraints: $(if $(CONSTRAINTS),,$(STAMP))
+	UV=$(BIN)/uv scripts/compile-constraints.sh $(VERSIONS)
 
 ## Run the demo against the bundled LaunchDarkly API emulator (no account needed).
 demo: $(STAMP)
@@ -48,7 +71,7 @@ $(DOCS_STAMP): $(STAMP)
 	touch $(DOCS_STAMP)
 
 clean:
-	rm -rf $(VENV) .venv-lowest .pytest_cache .hypothesis site
+	rm -rf .venv .venv-3.* .pytest_cache .hypothesis site
 
 ## Run the benchmarks in their own venv (.venv-bench: the project plus the HTTP provider and the official
 ## launchdarkly-api client, never project dependencies); writes benchmarks/results/latest.{md,json}.

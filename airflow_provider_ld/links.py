@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-try:
-    from airflow.sdk import BaseOperatorLink
-except ImportError:  # pragma: no cover - Airflow 3.0
-    from airflow.models.baseoperatorlink import BaseOperatorLink  # type: ignore[no-redef]
+from airflow.sdk import BaseOperatorLink
 
 if TYPE_CHECKING:
     from airflow.sdk import BaseOperator
@@ -31,10 +28,8 @@ def destination_ui_url(base_url: str, project_key: str, environment_key: str) ->
 
 
 def _xcom_class() -> Any:
-    try:
-        from airflow.sdk.execution_time.xcom import XCom
-    except ImportError:  # pragma: no cover - Airflow 3.0
-        from airflow.models.xcom import XCom  # type: ignore[no-redef]
+    from airflow.sdk.execution_time.xcom import XCom
+
     return XCom
 
 

@@ -64,7 +64,9 @@ with DAG(
         **COMMON,
     ).expand(environment_key=environment_keys)
 
-    @task
+    # One XCom holding the dict (what expand_kwargs reads), not one per key: Airflow infers
+    # multiple_outputs from "-> dict", and 3.0 then refuses the None public key of a rerun.
+    @task(multiple_outputs=False)
     def apply_setup_script(result: dict) -> dict:
         """
         Run the setup SQL in Snowflake (as ACCOUNTADMIN), then hand over what completion needs.

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from airflow_provider_ld import __version__
 from airflow_provider_ld.get_provider_info import get_provider_info
+from tests.airflow_compat import task_runtime_hooks
 from tests.hooks.conftest import connection_json
 
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
@@ -38,12 +39,7 @@ def test_providers_manager_discovers_hook_and_form():
 
     manager = ProvidersManager()
     assert manager.providers["airflow-provider-launchdarkly"].version == __version__
-    try:
-        from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
-
-        hook_info = ProvidersManagerTaskRuntime().hooks["launchdarkly"]
-    except ImportError:  # Airflow releases before the task-runtime split
-        hook_info = manager.hooks["launchdarkly"]
+    hook_info = task_runtime_hooks()["launchdarkly"]
     assert hook_info.hook_class_name == "airflow_provider_ld.hooks.launchdarkly.LaunchDarklyHook"
     assert hook_info.connection_id_attribute_name == "launchdarkly_conn_id"
     behaviour = manager.field_behaviours["launchdarkly"]

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from functools import cached_property
 from typing import Any
 
-from airflow_provider_ld._compat import BaseHook, mask_secret
+from airflow_provider_ld._compat import BaseHook, connection_form_widgets, mask_secret
 from airflow_provider_ld.api import operations
 from airflow_provider_ld.api.calls import (
     MAX_RESPONSE_BYTES,
@@ -96,16 +96,7 @@ class LaunchDarklyHook(BaseHook):
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
         """Return the extra form fields for Airflow releases that still build forms from widgets."""
-        try:
-            from flask_babel import lazy_gettext
-            from wtforms import IntegerField, StringField
-        except ImportError:  # Airflow reads ``conn-fields`` from the provider info instead.
-            return {}
-        widgets: dict[str, Any] = {}
-        for name, spec in CONN_FIELDS.items():
-            field_class = IntegerField if "integer" in spec["schema"]["type"] else StringField
-            widgets[name] = field_class(lazy_gettext(spec["label"]), default=spec["schema"].get("default"))
-        return widgets
+        return connection_form_widgets(CONN_FIELDS)
 
     # Plumbing
 

@@ -12,7 +12,6 @@ triggers on one triggerer share one connection pool. The token travels in per-re
 from __future__ import annotations
 
 import asyncio
-import inspect
 import ssl
 import weakref
 from collections.abc import Awaitable, Callable
@@ -22,7 +21,7 @@ from typing import Any, Self
 
 import httpx
 
-from airflow_provider_ld._compat import BaseHook, mask_secret
+from airflow_provider_ld._compat import BaseHook, aextra_dejson, aget_connection, amask_secret
 from airflow_provider_ld.api import operations
 from airflow_provider_ld.api.calls import (
     MAX_RESPONSE_BYTES,
@@ -155,40 +154,6 @@ async def _release_client(loop: asyncio.AbstractEventLoop, base_url: str, client
         await client.aclose()
 
 
-# Reading the connection without blocking the event loop
-
-
-async def _aget_connection(conn_id: str) -> Any:
-    aget_connection = getattr(BaseHook, "aget_connection", None)
-    if aget_connection is not None:
-        return await aget_connection(conn_id)
-    # Airflow 3.0 has no async connection API: read it in a worker thread.
-    from asgiref.sync import sync_to_async
-
-    return await sync_to_async(BaseHook.get_connection)(conn_id)
-
-
-async def _aextra_dejson(conn: Any) -> dict[str, Any]:
-    aextra = getattr(conn, "aextra_dejson", None)
-    if aextra is not None and inspect.iscoroutinefunction(aextra):
-        return await aextra()
-    # Connections without ``aextra_dejson`` may talk to the supervisor to mask extras: not on the loop.
-    from asgiref.sync import sync_to_async
-
-    return await sync_to_async(lambda: conn.extra_dejson)()
-
-
-async def _amask_secret(value: str) -> None:
-    if not value:
-        return
-    try:
-        from airflow.sdk.log import amask_secret
-    except ImportError:  # pragma: no cover - Airflow 3.0
-        mask_secret(value)
-        return
-    await amask_secret(value)
-
-
 async def _read_capped(request: ApiRequest, response: httpx.Response) -> bytes:
     """
     Read a streamed answer's body, refusing one larger than :data:`MAX_RESPONSE_BYTES`.
@@ -256,15 +221,15 @@ class LaunchDarklyAsyncHook(BaseHook):
     async def get_settings(self) -> ConnectionSettings:
         """Read and check the connection once, without blocking the event loop; the token is masked."""
         if self._settings is None:
-            conn = await _aget_connection(self.launchdarkly_conn_id)
+            conn = await aget_connection(self.launchdarkly_conn_id)
             view = SimpleNamespace(
                 host=conn.host,
                 port=conn.port,
                 password=conn.password,
-                extra_dejson=await _aextra_dejson(conn),
+                extra_dejson=await aextra_dejson(conn),
             )
             settings = settings_from_connection(view, **self._overrides)
-            await _amask_secret(settings.token)
+            await amask_secret(settings.token)
             self._settings = settings
         return self._settings
 
@@ -310,7 +275,7 @@ class LaunchDarklyAsyncHook(BaseHook):
         settings = await self.get_settings()
         policy = self.retry_policy_for(settings)
         for value in secret_values(request.body):
-            await _amask_secret(value)
+            await amask_secret(value)
         client = await self.get_conn()
         headers = request_headers(settings, request)
         data = request.encoded_body()

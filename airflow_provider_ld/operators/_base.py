@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from airflow.sdk import BaseOperator
+
 from airflow_provider_ld._compat import mask_secret
 from airflow_provider_ld.exceptions import LaunchDarklyValidationError
 from airflow_provider_ld.links import (
@@ -19,11 +21,6 @@ from airflow_provider_ld.links import (
     LaunchDarklyDestinationLink,
     destination_ui_url,
 )
-
-try:
-    from airflow.sdk import BaseOperator
-except ImportError:  # pragma: no cover - Airflow 3.0
-    from airflow.models.baseoperator import BaseOperator  # type: ignore[no-redef]
 
 if TYPE_CHECKING:
     from airflow_provider_ld.hooks.launchdarkly import LaunchDarklyHook

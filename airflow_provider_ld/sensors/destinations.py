@@ -14,6 +14,9 @@ from functools import cached_property
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from airflow.sdk import BaseSensorOperator, PokeReturnValue
+
+from airflow_provider_ld._compat import AirflowSensorTimeout, conf
 from airflow_provider_ld.exceptions import (
     LaunchDarklyAuthError,
     LaunchDarklyConflictError,
@@ -29,21 +32,6 @@ from airflow_provider_ld.links import (
     LaunchDarklyDestinationLink,
     destination_ui_url,
 )
-
-try:
-    from airflow.sdk import BaseSensorOperator, PokeReturnValue
-except ImportError:  # pragma: no cover - Airflow 3.0
-    from airflow.sensors.base import BaseSensorOperator, PokeReturnValue  # type: ignore[no-redef]
-
-try:
-    from airflow.sdk.exceptions import AirflowSensorTimeout
-except ImportError:  # pragma: no cover - Airflow 3.0
-    from airflow.exceptions import AirflowSensorTimeout  # type: ignore[no-redef]
-
-try:
-    from airflow.sdk.configuration import conf
-except ImportError:  # pragma: no cover - Airflow 3.0
-    from airflow.configuration import conf  # type: ignore[no-redef]
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.airflow_compat import dagbag_module, sync_to_db
 from tests.hooks.conftest import emulator, ld_connection  # noqa: F401  (shared fixtures)
 
 EXAMPLE_DAGS = Path(__file__).resolve().parents[2] / "example_dags"
@@ -23,11 +24,8 @@ def airflow_db():
 
 
 @pytest.fixture
-def dagbag():
-    """The example DAGs, parsed."""
-    try:
-        from airflow.dag_processing.dagbag import DagBag
-    except ImportError:  # Airflow before 3.2
-        from airflow.models.dagbag import DagBag
-
-    return DagBag(str(EXAMPLE_DAGS))
+def dagbag(airflow_db):
+    """The example DAGs, parsed and serialised into the metadata database (as the DAG processor would)."""
+    bag = dagbag_module().DagBag(str(EXAMPLE_DAGS))
+    sync_to_db(bag)
+    return bag

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 
+from tests.airflow_compat import dagbag_module
 from tests.example_dags.conftest import EXAMPLE_DAGS
 
 ONBOARDING = "example_launchdarkly_onboarding"
@@ -16,12 +17,7 @@ def test_every_example_imports_without_errors_or_network(monkeypatch):
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
-    try:
-        from airflow.dag_processing.dagbag import DagBag
-    except ImportError:  # Airflow before 3.2
-        from airflow.models.dagbag import DagBag
-
-    bag = DagBag(str(EXAMPLE_DAGS))
+    bag = dagbag_module().DagBag(str(EXAMPLE_DAGS))
     assert bag.import_errors == {}
     files = sorted(path.name for path in EXAMPLE_DAGS.glob("example_*.py"))
     assert len(bag.dags) == len(files) == 2

@@ -12,6 +12,7 @@ import threading
 import httpx
 import pytest
 
+from airflow_provider_ld import _compat
 from airflow_provider_ld._compat import BaseHook
 from airflow_provider_ld.api import operations
 from airflow_provider_ld.api.retries import Attempt, RetryPolicy, TransportFailure
@@ -28,6 +29,7 @@ from airflow_provider_ld.hooks.launchdarkly import LaunchDarklyHook
 from airflow_provider_ld.api.calls import final_error
 from airflow_provider_ld.hooks.launchdarkly_async import LaunchDarklyAsyncHook, classify_httpx_error
 from airflow_provider_ld.models import CallerIdentity, Destination
+from tests.airflow_compat import requires_airflow_3_1
 from tests.hooks.conftest import EMULATOR_TOKEN, connection_json
 
 SECRET_WRITE_KEY = "seg-SECRET-async-write-key"
@@ -330,6 +332,7 @@ async def test_shared_client_carries_no_token(async_hook, emulator):
 # Reading the connection
 
 
+@requires_airflow_3_1
 @pytest.mark.asyncio
 async def test_connection_is_read_with_the_async_api(ld_connection, emulator, monkeypatch):
     loop_thread = threading.get_ident()
@@ -368,7 +371,7 @@ async def test_without_aget_connection_the_sync_api_runs_in_a_thread(ld_connecti
         threads.append(threading.get_ident())
         return original(conn_id)
 
-    monkeypatch.delattr(BaseHook, "aget_connection")
+    monkeypatch.setattr(_compat, "AIRFLOW_V_3_1_PLUS", False)  # the path Airflow 3.0 takes
     monkeypatch.setattr(BaseHook, "get_connection", staticmethod(recording_get_connection))
     async with LaunchDarklyAsyncHook(ld_connection) as hook:
         await hook.get_caller_identity()

@@ -20,6 +20,7 @@ from airflow_provider_ld.operators.destinations import (
     LaunchDarklyUpdateDestinationOperator,
     LaunchDarklyWarehouseSetupOperator,
 )
+from tests.airflow_compat import redact
 
 SEGMENT = {"writeKey": "seg-SECRET-op-key"}
 PUBSUB = {"project": "gcp", "topic": "events"}
@@ -229,8 +230,6 @@ def test_operators_do_not_build_hooks_or_call_the_api_at_construction(emulator):
 
 
 def test_rendering_masks_config_secrets(ld_connection, emulator):
-    from airflow.sdk._shared.secrets_masker import redact
-
     op = create_op(config={"writeKey": "{{ params.key }}"}, params={"key": "rendered-SECRET-key"})
     op.render_template_fields({"params": {"key": "rendered-SECRET-key"}})
     assert op.config == {"writeKey": "rendered-SECRET-key"}

@@ -41,6 +41,7 @@ from airflow_provider_ld.operators.destinations import (
 )
 from airflow_provider_ld.sensors.destinations import LaunchDarklyDestinationConfiguredSensor
 from airflow_provider_ld.triggers.destinations import LaunchDarklyDestinationConfiguredTrigger
+from tests.airflow_compat import dagbag_module, sync_to_db
 from tests.openapi_contract import validate_call
 from tests.reliability.conftest import connection_json, unwrap_comment_envelope
 
@@ -169,16 +170,9 @@ def secrets_dag():
 
 def register(dag) -> None:
     """Serialise a DAG defined here into the metadata database, so ``dag.test()`` can run it."""
-    try:
-        from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
-    except ImportError:  # Airflow before 3.2
-        from airflow.models.dagbag import DagBag, sync_bag_to_db
-    from airflow.dag_processing.bundles.manager import DagBundlesManager
-
-    DagBundlesManager().sync_bundles_to_db()
-    bag = DagBag(tempfile.mkdtemp(prefix="reliability-dags-"))
+    bag = dagbag_module().DagBag(tempfile.mkdtemp(prefix="reliability-dags-"))
     bag.bag_dag(dag)
-    sync_bag_to_db(bag, "dags-folder", None)
+    sync_to_db(bag)
 
 
 def run_rows(runs) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 import time_machine
+from airflow.sdk import PokeReturnValue
 
 from airflow_provider_ld.exceptions import (
     LaunchDarklyAuthError,
@@ -19,14 +20,8 @@ from airflow_provider_ld.exceptions import (
 from airflow_provider_ld.hooks.launchdarkly import LaunchDarklyHook
 from airflow_provider_ld.sensors.destinations import LaunchDarklyDestinationConfiguredSensor
 from airflow_provider_ld.triggers.destinations import LaunchDarklyDestinationConfiguredTrigger
+from tests.airflow_compat import AirflowRescheduleException, AirflowSensorTimeout, TaskDeferred
 from tests.hooks.conftest import EMULATOR_TOKEN, connection_json
-
-try:
-    from airflow.sdk import PokeReturnValue
-    from airflow.sdk.exceptions import AirflowRescheduleException, AirflowSensorTimeout, TaskDeferred
-except ImportError:  # pragma: no cover - Airflow 3.0
-    from airflow.exceptions import AirflowRescheduleException, AirflowSensorTimeout, TaskDeferred
-    from airflow.sensors.base import PokeReturnValue
 
 SECRET_WRITE_KEY = "seg-SECRET-sensor-write-key-42"
 NOW = 1_800_000_000.0
