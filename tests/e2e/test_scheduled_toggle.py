@@ -77,5 +77,7 @@ def test_failing_the_window_task_still_resumes_export_and_fails_the_run(
     }
     assert destination_on() is True, "export resumed although the window task failed"
     path = f"/api/v2/destinations/{PROJECT}/{ENVIRONMENT}/{destination_id}"
-    patches = [call.json() for call in emulator.calls_to("PATCH", path)]
-    assert [p["patch"][-1]["value"] for p in patches][-2:] == [False, True]
+    # The run's two PATCHes (the onboarding example may have patched this destination before).
+    pause_patch, resume_patch = (call.json() for call in emulator.calls_to("PATCH", path)[-2:])
+    assert (pause_patch["comment"], pause_patch["patch"][-1]["value"]) == ("Nightly export window started", False)
+    assert (resume_patch["comment"], resume_patch["patch"][-1]["value"]) == ("Nightly export window ended", True)
