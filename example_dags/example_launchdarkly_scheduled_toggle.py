@@ -2,8 +2,14 @@
 Pause a Data Export destination during a nightly window, and resume it afterwards.
 
 At the start of each window the destination is turned off; a reschedule-mode sensor (no worker slot
-held) waits for the window's end; then it is turned back on. Each toggle sends one PATCH only when
-the state differs, so re-running a run, or a task retry, changes nothing twice.
+held) waits for the window's end; then the state found before the window is restored. Each toggle
+sends one PATCH only when the state differs, so re-running a run, or a task retry, changes nothing twice.
+
+The pause is a setup task and the resume its teardown: the resume runs whatever happens in between (the
+window task fails, times out or is marked failed), so the destination is never left off by accident, and
+the run still fails when the window task failed. The resume restores what the pause found (its XCom's
+``previous_on``): a destination that was already off before the window stays off. When the pause cannot
+know what it found (a retry that found the destination off already), the resume turns it on.
 """
 
 from __future__ import annotations
@@ -51,6 +57,10 @@ with DAG(
         poke_interval=60,
     )
     resume = LaunchDarklyToggleDestinationOperator(
-        task_id="turn_on_after_window", on=True, comment="Nightly export window ended", **TARGET
+        task_id="turn_on_after_window",
+        # What the pause found; on unless it surely found the destination off.
+        on="{{ ti.xcom_pull(task_ids='turn_off_for_window')['previous_on'] is not false }}",
+        comment="Nightly export window ended",
+        **TARGET,
     )
-    pause >> window_end >> resume
+    pause.as_setup() >> window_end >> resume.as_teardown(setups=pause)

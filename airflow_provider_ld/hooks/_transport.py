@@ -43,6 +43,10 @@ class AttemptWatchdog:
         with self._lock:
             self._connection = connection
 
+    def expire_now(self) -> None:
+        """End the attempt now (its socket is shut down), e.g. because the task is being killed."""
+        self._expire()
+
     def _expire(self) -> None:
         with self._lock:
             if self._done:

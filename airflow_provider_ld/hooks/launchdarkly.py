@@ -23,7 +23,11 @@ from airflow_provider_ld.api.calls import (
 from airflow_provider_ld.api.patches import comparable_config, make_patch
 from airflow_provider_ld.api.retries import Attempt, RetryPolicy, TransportFailure
 from airflow_provider_ld.connection import ConnectionSettings, settings_from_connection
-from airflow_provider_ld.exceptions import LaunchDarklyConflictError, LaunchDarklyError
+from airflow_provider_ld.exceptions import (
+    LaunchDarklyConflictError,
+    LaunchDarklyConnectionError,
+    LaunchDarklyError,
+)
 from airflow_provider_ld.get_provider_info import CONN_FIELDS, UI_FIELD_BEHAVIOUR
 from airflow_provider_ld.models import (
     CallerIdentity,
@@ -78,6 +82,8 @@ class LaunchDarklyHook(BaseHook):
         self._overrides = {"timeout": timeout, "max_retries": max_retries, "max_retry_wait": max_retry_wait}
         self._retry_policy = retry_policy
         self._sleep = sleep
+        self._watchdog: Any = None
+        self._aborted = False
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(launchdarkly_conn_id={self.launchdarkly_conn_id!r})"
@@ -137,6 +143,19 @@ class LaunchDarklyHook(BaseHook):
             self.session.close()
             del self.__dict__["session"]
 
+    def abort(self) -> None:
+        """
+        Stop the request in flight, if any, and close the pooled connections (``on_kill`` calls this).
+
+        Safe to call from another thread or a signal handler: the attempt in flight fails at once as if its
+        deadline had passed, so the task's own thread unwinds without waiting for the server.
+        """
+        self._aborted = True
+        watchdog = self._watchdog
+        if watchdog is not None:
+            watchdog.expire_now()
+        self.close()
+
     def __enter__(self) -> LaunchDarklyHook:
         return self
 
@@ -158,9 +177,14 @@ class LaunchDarklyHook(BaseHook):
         data = request.encoded_body()
         waited, retry_number = 0.0, 0
         while True:
-            attempt, content, failure = self._send(request, url, headers, data)
-            if attempt.failure is None and attempt.status < 400:
-                return parse_response(request, attempt.status, content)
+            if not self._aborted:
+                attempt, content, failure = self._send(request, url, headers, data)
+                if attempt.failure is None and attempt.status < 400:
+                    return parse_response(request, attempt.status, content)
+            if self._aborted:
+                raise LaunchDarklyConnectionError(
+                    "stopped: the task was killed", method=request.method, path=request.path
+                )
             retry_number += 1
             decision = self.retry_policy.decide(
                 retry_number, attempt, idempotent=bool(request.idempotent), waited=waited
@@ -206,6 +230,7 @@ class LaunchDarklyHook(BaseHook):
         deadline = attempt_deadline(self.settings.timeout)
         failure: Exception | None = None
         with AttemptWatchdog(deadline) as watchdog:
+            self._watchdog = watchdog
             try:
                 response = self.session.request(
                     request.method,
@@ -220,6 +245,8 @@ class LaunchDarklyHook(BaseHook):
                     content = _read_capped(request, response)
             except (requests.RequestException, OSError) as err:
                 failure = err
+            finally:
+                self._watchdog = None
         if watchdog.expired:  # whatever was read after the cut may look complete, but is not
             failure = DeadlineExceeded(deadline)
         if failure is not None:

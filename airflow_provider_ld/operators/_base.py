@@ -150,6 +150,17 @@ class LaunchDarklyBaseOperator(BaseOperator):
             url,
         )
 
+    def on_kill(self) -> None:
+        """
+        Stop the API request in flight and close the hook's connections when the task is killed.
+
+        Every operator is idempotent, so the next run converges from wherever the kill left things: a
+        change the API already applied is found and adopted, one it did not apply is made again.
+        """
+        if "hook" in self.__dict__:
+            self.log.info("Task killed: stopping the LaunchDarkly request in flight")
+            self.hook.abort()
+
     def close_hook(self) -> None:
         """Close the hook's pooled connections, if a hook was built."""
         if "hook" in self.__dict__:

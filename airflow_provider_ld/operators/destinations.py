@@ -327,6 +327,9 @@ class LaunchDarklyToggleDestinationOperator(_TargetedDestinationOperator):
     """
     Turn a destination's export on or off; one PATCH, and only when the state differs.
 
+    The XCom result carries ``previous_on``, the state the task found (``None`` when a retry found the
+    wanted state already, which an earlier try may have set), so a teardown can restore it.
+
     :param on: the wanted state (templated).
     :param comment: audit-log comment for the change.
     """
@@ -352,9 +355,25 @@ class LaunchDarklyToggleDestinationOperator(_TargetedDestinationOperator):
             )
             action = ("turned on" if self.on else "turned off") if changed else "unchanged"
             self.log_action(action, updated, url)
-            return self.summarize(action, updated, url)
+            return {**self.summarize(action, updated, url), "previous_on": self.previous_on(context, current)}
         finally:
             self.close_hook()
+
+    def previous_on(self, context: Any, found: Destination) -> bool | None:
+        """
+        Return the state this task found, for a later task to restore; ``None`` when it cannot be known.
+
+        A retry that finds the destination already in the wanted state cannot tell whether an earlier try
+        of this task changed it (a PATCH that landed though its answer was lost), so it reports ``None``.
+
+        :param context: the task context (for the try number).
+        :param found: the destination as this try found it, before any change.
+        """
+        ti = context.get("ti") if hasattr(context, "get") else None
+        retried = (getattr(ti, "try_number", 1) or 1) > 1
+        if retried and found.on is self.on:
+            return None
+        return found.on
 
 
 class LaunchDarklyDeleteDestinationOperator(_TargetedDestinationOperator):

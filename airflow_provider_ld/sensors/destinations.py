@@ -303,6 +303,12 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
             end_time=time.time() + self.timeout,
         )
 
+    def on_kill(self) -> None:
+        """Stop the API request in flight and close the hook's connections when the task is killed."""
+        if "hook" in self.__dict__:
+            self.log.info("Task killed: stopping the LaunchDarkly request in flight")
+            self.hook.abort()
+
     def _close_hook(self) -> None:
         if "hook" in self.__dict__:
             self.hook.close()
