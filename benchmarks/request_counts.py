@@ -105,7 +105,14 @@ def _cases(emulator: Any) -> list[tuple[str, Callable[[], Any], Callable[[], Any
 
     lookup = "a lookup by name (GET list) first, so a retried task adopts instead of creating a duplicate"
     return [
-        ("create (fresh)", nothing, create, 1, f"{lookup}; the API has no create-if-absent"),
+        (
+            "create (fresh)",
+            nothing,
+            create,
+            1,
+            f"{lookup}; the API has no create-if-absent, so a second lookup after the POST settles a race "
+            "with another creator",
+        ),
         ("create (already exists)", seed, create, 1, ""),
         (
             "update by id (changed)",

@@ -15,6 +15,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_ld.exceptions import (
+    LaunchDarklyConnectionError,
     LaunchDarklyError,
     LaunchDarklyNotFoundError,
     LaunchDarklyValidationError,
@@ -210,17 +211,58 @@ class LaunchDarklyCreateDestinationOperator(LaunchDarklyBaseOperator):
                 field="name",
             )
         if not existing:
-            destination = self.hook.create_destination(
-                self.project_key,
-                self.environment_key,
-                kind=self.kind,
-                name=self.name,
-                config=self.config,
-                on=self.on,
-                allow_unknown_kind=self.allow_unknown_kind,
-            )
-            return "created", destination
+            try:
+                created: Destination | None = self.hook.create_destination(
+                    self.project_key,
+                    self.environment_key,
+                    kind=self.kind,
+                    name=self.name,
+                    config=self.config,
+                    on=self.on,
+                    allow_unknown_kind=self.allow_unknown_kind,
+                )
+            except LaunchDarklyConnectionError as lost:
+                return self._converge(None, lost)
+            return self._converge(created, None)
         return self._adopt(existing[0])
+
+    def _converge(
+        self, created: Destination | None, lost: LaunchDarklyConnectionError | None
+    ) -> tuple[str, Destination]:
+        """
+        Settle a create race: look again, and keep one destination of this name and kind.
+
+        The API has no uniqueness key, so two tasks that both found nothing may both create. Every racer
+        then picks the same winner (earliest ``createdAt``, then smallest id) and adopts it. A racer
+        deletes only its own losing copy; one whose POST answer was lost cannot tell which copy is its
+        own, so it deletes every loser (each is a duplicate that every racer agrees to drop).
+
+        :param created: the destination this task created, or ``None`` when the POST's answer was lost.
+        :param lost: the connection error of a POST whose answer was lost.
+        """
+        matches = self.hook.find_destinations(self.project_key, self.environment_key, name=self.name, kind=self.kind)
+        if created is not None and all(match.id != created.id for match in matches):
+            matches.append(created)  # not listed yet: the list may lag behind the create
+        if not matches and lost is not None:
+            raise lost
+        winner = min(matches, key=lambda match: (match.created_at or 0, match.id))
+        for loser in matches:
+            if loser.id != winner.id and (created is None or loser.id == created.id):
+                self._delete_duplicate(loser)
+        if created is not None and created.id == winner.id:
+            return "created", created
+        if lost is not None and len(matches) == 1:
+            self.log.info("The answer to the create was lost; it had created %s", winner.id)
+            return "created", winner
+        self.log.info("Another task created %s with the same name and kind at the same time; adopting it", winner.id)
+        return "adopted", winner
+
+    def _delete_duplicate(self, duplicate: Destination) -> None:
+        self.log.warning("Deleting duplicate destination %s created by a concurrent create", duplicate.id)
+        try:
+            self.hook.delete_destination(self.project_key, self.environment_key, duplicate.id)
+        except LaunchDarklyNotFoundError:
+            pass  # another racer deleted it first
 
     def _adopt(self, destination: Destination) -> tuple[str, Destination]:
         if self.if_exists == "fail":

@@ -78,6 +78,8 @@ class FakeClock:
 
     def __init__(self, start: float = FAKE_EPOCH) -> None:
         self.start = self.now = start
+        #: seconds every reading moves time forward (0: time only moves when someone waits)
+        self.tick = 0.0
         self.sleeps: list[float] = []
         self.decisions: list[Decision] = []
         self.hooks: list[Any] = []
@@ -85,6 +87,7 @@ class FakeClock:
 
     def __call__(self) -> float:
         with self._lock:
+            self.now += self.tick
             return self.now
 
     def sleep(self, seconds: float) -> None:

@@ -6,9 +6,9 @@ conflicting edit into ``LaunchDarklyConflictError`` (409) instead of overwriting
 destination already has the requested state is success, not an error); a retried attempt
 re-reads and converges; the version history has no gaps and no double applications.
 
-What is not: two *creates* of the same name that both look before either POSTs both create, because the
-API has no uniqueness key for destinations (names are not unique). The next run detects the duplicate and
-refuses to guess (see ``test_a_true_create_race_duplicates_and_the_next_run_refuses_to_guess``).
+Creates of one name that race (every racer lists before any POSTs) each create a copy, because the API has
+no uniqueness key; every racer then looks again, agrees on the same winner and drops its own copy, so one
+destination is left (``test_concurrent_creates_of_one_name_converge_on_one_destination``).
 """
 
 from __future__ import annotations
@@ -92,7 +92,8 @@ def test_workers_on_distinct_destinations_do_not_interfere(clocked_emulator, clo
     state = {d["name"]: (d["config"]["topic"], d["on"], d["version"]) for d in emulator.destinations}
     assert state == {f"events-{i}": (f"topic-{i}", True, 2) for i in range(WORKERS)}
     statuses = Counter((call.method, call.status) for call in emulator.calls_to())
-    assert statuses == {("GET", 200): 2 * WORKERS, ("POST", 201): WORKERS, ("PATCH", 200): WORKERS}
+    # create: list, POST, list again (to settle a race); toggle: list, PATCH
+    assert statuses == {("GET", 200): 3 * WORKERS, ("POST", 201): WORKERS, ("PATCH", 200): WORKERS}
     assert len({id(hook) for hook in clocked_hooks.hooks}) == 2 * WORKERS, "one hook per operator instance"
 
 
@@ -208,43 +209,81 @@ def test_free_running_edits_lose_no_update(clocked_emulator, clocked_hooks):
     }
 
 
-def test_a_true_create_race_duplicates_and_the_next_run_refuses_to_guess(clocked_emulator, clocked_hooks):
+@pytest.mark.parametrize("racers", [2, 3, 8])
+def test_concurrent_creates_of_one_name_converge_on_one_destination(clocked_emulator, clocked_hooks, racers):
     """
-    Two workers both list (nothing there), then both POST: two destinations named 'events'.
-
-    This is inherent: the API has no uniqueness key or conditional create for destinations. What holds:
-    a lone retry or any later run never adds a third, fails with a clear error naming both ids, and the
-    sensor refuses the ambiguous name instead of picking one. Serialise creates of one name (one task,
-    or a pool with one slot) to avoid the race.
+    Every racer lists (nothing there), then every racer POSTs: the API has no uniqueness key, so each
+    creates a copy. Each then looks again, picks the same winner (earliest createdAt, then smallest id),
+    deletes only its own losing copy and adopts the winner: one destination is left, and every racer
+    reports it. The rule relies on the server's clock moving forward between two creates (createdAt in
+    ms), as here: every reading of the emulator's clock moves it by 1 ms.
     """
     emulator = clocked_emulator
-    barrier = threading.Barrier(2)
-
-    def attempt():
-        return LaunchDarklyCreateDestinationOperator(
-            task_id="create", kind="google-pubsub", name="events", config=PUBSUB, **KEYS
-        )
+    clocked_hooks.tick = 0.001
+    barrier = threading.Barrier(racers)
 
     def work(index: int):
-        op = attempt()
-        pause_after(op, "find_destinations", barrier)
+        op = LaunchDarklyCreateDestinationOperator(
+            task_id="create", kind="google-pubsub", name="events", config=PUBSUB, **KEYS
+        )
+        pause_after(op, "create_destination", barrier)
+        return op.execute(make_context())
+
+    results = run_workers(racers, work)
+    assert all(isinstance(result, dict) for result in results), results
+    (survivor,) = emulator.destinations
+    assert {result["destination_id"] for result in results} == {survivor["_id"]}
+    assert sorted(result["action"] for result in results) == ["adopted"] * (racers - 1) + ["created"]
+    assert len(emulator.calls_to("POST")) == racers
+    assert len(emulator.calls_to("DELETE")) == racers - 1, "each loser deleted its own copy, once"
+
+
+def test_a_racer_whose_create_answer_was_lost_still_converges(clocked_emulator, clocked_hooks):
+    """
+    One racer's POST is applied but its answer is lost: it cannot know which copy is its own, so it
+    drops every copy but the agreed winner. One destination is left and both racers report it.
+    """
+    emulator = clocked_emulator
+    clocked_hooks.tick = 0.001
+    barrier = threading.Barrier(2)
+    emulator.inject_fault("POST", "/api/v2/destinations/proj/prod", drop="after", times=1)
+
+    def work(index: int):
+        op = LaunchDarklyCreateDestinationOperator(
+            task_id="create", kind="google-pubsub", name="events", config=PUBSUB, **KEYS
+        )
+        pause_after(op, "create_destination", barrier)
         return op.execute(make_context())
 
     results = run_workers(2, work)
-    assert [r["action"] for r in results] == ["created", "created"]
-    ids = sorted(d["_id"] for d in emulator.destinations)
-    assert len(ids) == 2
+    assert all(isinstance(result, dict) for result in results), results
+    (survivor,) = emulator.destinations
+    assert {result["destination_id"] for result in results} == {survivor["_id"]}
+    assert len(emulator.calls_to("POST")) == 2
 
+
+def test_a_lost_create_answer_alone_is_recognised_in_the_same_attempt(clocked_emulator, clocked_hooks):
+    emulator = clocked_emulator
+    emulator.inject_fault("POST", "/api/v2/destinations/proj/prod", drop="after", times=1)
+    result = LaunchDarklyCreateDestinationOperator(
+        task_id="create", kind="google-pubsub", name="events", config=PUBSUB, **KEYS
+    ).execute(make_context())
+    (survivor,) = emulator.destinations
+    assert (result["action"], result["destination_id"]) == ("created", survivor["_id"])
+    assert len(emulator.calls_to("POST")) == 1, "a create is never blindly retried"
+
+
+def test_existing_duplicates_still_make_create_refuse_to_guess(clocked_emulator, clocked_hooks):
+    """Duplicates made outside this provider are reported, never resolved by guessing."""
+    emulator = clocked_emulator
+    for _ in range(2):
+        emulator.add_destination("proj", "prod", kind="google-pubsub", name="events", config=PUBSUB)
     with pytest.raises(LaunchDarklyValidationError) as info:
-        attempt().execute(make_context())
-    assert info.value.field == "name"
+        LaunchDarklyCreateDestinationOperator(
+            task_id="create", kind="google-pubsub", name="events", config=PUBSUB, **KEYS
+        ).execute(make_context())
     assert "2 google-pubsub destinations are already named 'events' in proj/prod" in str(info.value)
-    with pytest.raises(LaunchDarklyValidationError, match="ambiguous: 2 destinations named 'events'") as info:
-        LaunchDarklyDestinationConfiguredSensor(
-            task_id="wait", name="events", kind="google-pubsub", require_on=False, **KEYS
-        ).poke({})
-    assert all(destination_id in str(info.value) for destination_id in ids)
-    assert len(emulator.calls_to("POST")) == 2, "nothing more was created"
+    assert emulator.calls_to("POST") == [] and emulator.calls_to("DELETE") == []
 
 
 def test_sequential_reruns_of_mapped_creates_adopt(clocked_emulator, clocked_hooks):
