@@ -209,11 +209,14 @@ class DestinationPoller:
         self._subscribers.pop(subscription, None)
         if self._subscribers or self._task is None:
             return
-        self.closing = True
+        self._leave_registry()
         task = self._task
-        if task is not asyncio.current_task():
+        if task is asyncio.current_task():
+            return
+        if not self.closing:  # sleeping or mid-request: stop it; otherwise it is already closing itself
+            self.closing = True
             task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        await asyncio.gather(task, return_exceptions=True)
 
     # Coalesced requests
 
@@ -261,6 +264,7 @@ class DestinationPoller:
                     await self._round(now)  # a subscriber's last check, at its deadline
                 if self._subscribers:
                     await self._pause()
+            self.closing = True
         except asyncio.CancelledError:
             raise
         except Exception as err:  # a bug must end every waiter with an error, not leave them hanging
@@ -269,14 +273,21 @@ class DestinationPoller:
                 outcome = sub.fail(err, sub.checks + 1)
                 self._resolve(sub, outcome if isinstance(outcome, dict) else sub.time_out(sub.checks, outcome))
         finally:
-            self.closing = True
-            for task in list(self._in_flight.values()):
-                task.cancel()
-            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
-            await self._hook.aclose()
-            pollers = _POLLERS.get(asyncio.get_running_loop(), {})
-            if pollers.get(self.conn_id) is self:
-                del pollers[self.conn_id]
+            await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop: cancel requests in flight, let go of the HTTP client, leave the loop's registry."""
+        self.closing = True
+        self._leave_registry()
+        for task in list(self._in_flight.values()):
+            task.cancel()
+        await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+        await self._hook.aclose()
+
+    def _leave_registry(self) -> None:
+        pollers = _POLLERS.get(asyncio.get_running_loop(), {})
+        if pollers.get(self.conn_id) is self:
+            del pollers[self.conn_id]
 
     async def _pause(self) -> None:
         """Sleep until the next round or the earliest deadline; a new subscriber wakes the poller early."""
