@@ -40,6 +40,10 @@ class LaunchDarklyDestinationConfiguredTrigger(BaseTrigger):
     """
     Poll LaunchDarkly until a destination is configured, then fire one event.
 
+    The triggers of one event loop that use the same connection share their polls: one
+    ``GET /api/v2/destinations`` per round answers all of them (see
+    :mod:`~airflow_provider_ld.triggers.shared_polls` and ``docs/shared-polls.md``).
+
     The destination is looked up by ``destination_id`` (a 404 means "not there yet"), or else by ``name``
     and ``kind`` (several matches are an error). What counts as configured is decided by
     :func:`~airflow_provider_ld.readiness.evaluate_readiness`.

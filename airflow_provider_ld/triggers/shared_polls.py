@@ -123,6 +123,9 @@ class Subscription:
         return inventory.find(self.project_key, self.environment_key, str(self.name), str(self.kind))
 
 
+#: Subscribers handed their verdict between two yields to the event loop (each may log a line).
+YIELD_EVERY = 50
+
 #: Pollers by event loop (held weakly: a loop that is gone drops its pollers) and connection id.
 _POLLERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, DestinationPoller]] = (
     weakref.WeakKeyDictionary()
@@ -327,9 +330,11 @@ class DestinationPoller:
             return
         self._schedule_after_round(subscribers)
         confirm = []
-        for sub in subscribers:
+        for number, sub in enumerate(subscribers, 1):
+            if number % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # let the loop breathe between batches of verdicts
             if sub not in self._subscribers:
-                continue  # left while the request was in flight
+                continue  # left while the request was in flight, or while verdicts were handed out
             sub.checks += 1
             found = single if by_inventory is None else sub.find_in(by_inventory)
             if by_inventory is not None and found is None and sub.id_key and sub.end_time <= now:
@@ -365,7 +370,7 @@ class DestinationPoller:
     def _fan_out(self, subscribers: list[Subscription], err: BaseException, now: float) -> None:
         """Hand one error to every subscriber: final errors end them all, transient ones are "not yet"."""
         transient = False
-        for sub in subscribers:
+        for sub in subscribers:  # no await here: the error reaches every subscriber in one step
             if sub not in self._subscribers:
                 continue
             sub.checks += 1
