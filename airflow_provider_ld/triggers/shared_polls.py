@@ -28,6 +28,7 @@ Airflow has no sharing mechanism for task triggers: its shared streams (``BaseEv
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 import weakref
@@ -87,7 +88,7 @@ class Subscription:
     :param kind: the awaited kind (with ``name``).
     :param poll_interval: the longest the subscriber may go without a check.
     :param end_time: its deadline, on the poller's clock.
-    :param decide: the verdict from what check number ``n`` found.
+    :param decide: the verdict from what check number ``n`` found (run in the subscriber's context).
     :param fail: the verdict from an error in check number ``n`` (a reason string means "not yet").
     :param time_out: the timeout payload from the number of checks and the last reason.
     """
@@ -105,9 +106,25 @@ class Subscription:
     checks: int = 0
     last_reason: str = "not checked yet"
     result: asyncio.Future[dict[str, Any]] = field(init=False)
+    #: The subscriber's context: its verdicts run in it, so what they log reaches the trigger's own log (the
+    #: triggerer tells trigger logs apart by context variables).
+    context: contextvars.Context = field(init=False)
 
     def __post_init__(self) -> None:
         self.result = asyncio.get_running_loop().create_future()
+        self.context = contextvars.copy_context()
+
+    def judge(self, found: Found) -> Outcome:
+        """Return the verdict on what check number ``checks`` found, decided in the subscriber's context."""
+        return self.context.run(self.decide, found, self.checks)
+
+    def judge_error(self, err: BaseException, number: int) -> Outcome:
+        """Return the verdict on an error in check ``number``, decided in the subscriber's context."""
+        return self.context.run(self.fail, err, number)
+
+    def timeout_payload(self) -> dict[str, Any]:
+        """Return the timeout event after ``checks`` checks, built in the subscriber's context."""
+        return self.context.run(self.time_out, self.checks, self.last_reason)
 
     @property
     def id_key(self) -> tuple[str, str, str] | None:
@@ -201,8 +218,9 @@ class DestinationPoller:
         """Serve this subscriber from the next round on; start polling if it is the first."""
         self._subscribers[subscription] = None
         if self._task is None:
+            # A fresh context: the poller belongs to no single trigger, so its own logs name none.
             self._task = asyncio.get_running_loop().create_task(
-                self._run(), name=f"launchdarkly-poller-{self.conn_id}"
+                self._run(), name=f"launchdarkly-poller-{self.conn_id}", context=contextvars.Context()
             )
         else:
             self._wake.set()  # its interval or deadline may be shorter than what the poller sleeps for
@@ -273,8 +291,11 @@ class DestinationPoller:
         except Exception as err:  # a bug must end every waiter with an error, not leave them hanging
             log.exception("LaunchDarkly poller for connection %s failed", self.conn_id)
             for sub in list(self._subscribers):
-                outcome = sub.fail(err, sub.checks + 1)
-                self._resolve(sub, outcome if isinstance(outcome, dict) else sub.time_out(sub.checks, outcome))
+                outcome = sub.judge_error(err, sub.checks + 1)
+                if isinstance(outcome, str):
+                    sub.last_reason = outcome
+                    outcome = sub.timeout_payload()
+                self._resolve(sub, outcome)
         finally:
             await self.aclose()
 
@@ -362,9 +383,9 @@ class DestinationPoller:
 
     def _settle(self, sub: Subscription, found: Found, now: float) -> None:
         try:
-            outcome = sub.decide(found, sub.checks)
+            outcome = sub.judge(found)
         except Exception as err:
-            outcome = sub.fail(err, sub.checks)
+            outcome = sub.judge_error(err, sub.checks)
         self._apply(sub, outcome, now)
 
     def _fan_out(self, subscribers: list[Subscription], err: BaseException, now: float) -> None:
@@ -374,7 +395,7 @@ class DestinationPoller:
             if sub not in self._subscribers:
                 continue
             sub.checks += 1
-            outcome = sub.fail(err, sub.checks)
+            outcome = sub.judge_error(err, sub.checks)
             transient = transient or isinstance(outcome, str)
             self._apply(sub, outcome, now)
         if transient:
@@ -393,7 +414,7 @@ class DestinationPoller:
             return
         sub.last_reason = outcome
         if sub.end_time <= now:
-            self._resolve(sub, sub.time_out(sub.checks, outcome))
+            self._resolve(sub, sub.timeout_payload())
 
     def _resolve(self, sub: Subscription, payload: dict[str, Any]) -> None:
         self._subscribers.pop(sub, None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 
 import pytest
 
@@ -292,3 +293,32 @@ async def test_separate_connections_have_separate_pollers(clocked_emulator, fake
     assert {payload["status"] for payload in payloads} == {"success"}
     assert len(inventory_requests(clocked_emulator)) == 2
     assert_let_go()
+
+
+WHO = contextvars.ContextVar("WHO", default="nobody")
+
+
+@pytest.mark.asyncio
+async def test_verdicts_are_decided_in_each_triggers_own_context(clocked_emulator, fake_time):
+    """The triggerer routes a trigger's logs by context variables: each verdict runs in its trigger's context."""
+    clocked_emulator.add_destination("proj", "prod", kind="segment", name="e", on=False)
+    seen: dict[str, set[str]] = {}
+    triggers = [make_trigger(fake_time, name="e", kind="segment", timeout=30.0) for _ in range(3)]
+    for number, trigger in enumerate(triggers):
+        decide = trigger._decide
+
+        def spy(found, check, decide=decide, number=number):
+            seen.setdefault(f"t{number}", set()).add(WHO.get())
+            return decide(found, check)
+
+        trigger._decide = spy
+
+    async def consume_as(name: str, trigger) -> list:
+        WHO.set(name)
+        return await consume(trigger)
+
+    results = await asyncio.gather(*(consume_as(f"t{n}", trigger) for n, trigger in enumerate(triggers)))
+
+    assert [events[0].payload["status"] for events in results] == ["timeout"] * 3
+    assert seen == {"t0": {"t0"}, "t1": {"t1"}, "t2": {"t2"}}
+    assert len(inventory_requests(clocked_emulator)) == 2
