@@ -32,7 +32,16 @@ import sys
 import time
 from typing import Any
 
-from benchmarks._common import CONN_ID, ROOT, EmulatorProcess, connection_env, percentile, ratio, rss_kb, write_result
+from benchmarks._common import (
+    CONN_ID,
+    ROOT,
+    EmulatorProcess,
+    connection_env,
+    percentile,
+    ratio,
+    rss_kb,
+    write_result,
+)
 
 TRIGGERS = 1000
 POLL_INTERVAL = 5.0
@@ -66,7 +75,7 @@ def _per_trigger_class() -> type:
                         except LaunchDarklyNotFoundError:
                             found = None
                         outcome = self._decide(found, checks)
-                    except Exception as err:
+                    except Exception as err:  # noqa: BLE001 - as the former loop did
                         outcome = self._fail(err, checks)
                     if isinstance(outcome, dict):
                         break
@@ -117,7 +126,10 @@ async def _wait(variant: str, targets: list[list[str]], end_time: float) -> list
         started = time.perf_counter()
         async for event in trigger.run():
             return event.payload["status"], time.perf_counter() - started, event.payload["message"]
-        return "none", 0.0, 
+        return (
+            "none",
+            0.0,
+        )
 
     delays = [0.0] if len(triggers) == 1 else [rng.uniform(0, POLL_INTERVAL) for _ in triggers]
     return list(await asyncio.gather(*(consume(t, d) for t, d in zip(triggers, delays))))
@@ -173,13 +185,24 @@ def _run_variant(emulator: EmulatorProcess, variant: str) -> dict[str, Any]:
     emulator.reset()
     warm = emulator.add_destination("bench", "warm", kind="segment", name="warm", on=True)
     created = emulator.add_destinations(
-        [[[f"proj-{i % PROJECTS}", f"env-{i}"], {"kind": "segment", "name": f"d{i}"}] for i in range(TRIGGERS)]
+        [
+            [[f"proj-{i % PROJECTS}", f"env-{i}"], {"kind": "segment", "name": f"d{i}"}]
+            for i in range(TRIGGERS)
+        ]
     )
     targets = [["bench", "warm", warm["_id"]]] + [
         [*item["_links"]["self"]["href"].split("/")[4:6], item["_id"]] for item in created
     ]
     child = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.shared_polls", "--variant", variant, "--base-url", emulator.base_url],
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.shared_polls",
+            "--variant",
+            variant,
+            "--base-url",
+            emulator.base_url,
+        ],
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,

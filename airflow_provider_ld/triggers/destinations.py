@@ -87,9 +87,14 @@ class LaunchDarklyDestinationConfiguredTrigger(BaseTrigger):
     ) -> None:
         super().__init__()
         validate_target(destination_id, name, kind)
-        if isinstance(poll_interval, bool) or not isinstance(poll_interval, (int, float)) or not poll_interval > 0:
+        if (
+            isinstance(poll_interval, bool)
+            or not isinstance(poll_interval, (int, float))
+            or not poll_interval > 0
+        ):
             raise LaunchDarklyValidationError(
-                f"poll_interval: must be a number of seconds > 0, got {poll_interval!r}", field="poll_interval"
+                f"poll_interval: must be a number of seconds > 0, got {poll_interval!r}",
+                field="poll_interval",
             )
         self.project_key = project_key
         self.environment_key = environment_key
@@ -199,7 +204,9 @@ class LaunchDarklyDestinationConfiguredTrigger(BaseTrigger):
             self.log.warning("LaunchDarkly %s: check %d failed, will retry: %s", self.target, number, err)
             return f"{type(err).__name__}: {err}"
         if isinstance(err, LaunchDarklyError):
-            return self._payload("error", str(err), error_type=type(err).__name__, status_code=err.status_code)
+            return self._payload(
+                "error", str(err), error_type=type(err).__name__, status_code=err.status_code
+            )
         # a bug or a missing connection: report it instead of crashing the trigger
         self.log.error("Waiting for LaunchDarkly %s failed: %s: %s", self.target, type(err).__name__, err)
         return self._payload(

@@ -245,10 +245,14 @@ class DestinationPoller:
         """Return a fresh inventory; callers that ask while one is in flight share it."""
         return await self._coalesced("inventory", self._take_inventory)
 
-    async def destination(self, project_key: str, environment_key: str, destination_id: str) -> Destination | None:
+    async def destination(
+        self, project_key: str, environment_key: str, destination_id: str
+    ) -> Destination | None:
         """Return one destination by id (``None`` when absent); concurrent asks for the same id share a request."""
         key = ("id", project_key, environment_key, destination_id)
-        return await self._coalesced(key, lambda: self._get_by_id(project_key, environment_key, destination_id))
+        return await self._coalesced(
+            key, lambda: self._get_by_id(project_key, environment_key, destination_id)
+        )
 
     async def _coalesced(self, key: Any, start: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
         task = self._in_flight.get(key)
@@ -267,7 +271,9 @@ class DestinationPoller:
         taken_at = self._clock()
         return Inventory(await self._hook.list_destinations(), taken_at)
 
-    async def _get_by_id(self, project_key: str, environment_key: str, destination_id: str) -> Destination | None:
+    async def _get_by_id(
+        self, project_key: str, environment_key: str, destination_id: str
+    ) -> Destination | None:
         try:
             return await self._hook.get_destination(project_key, environment_key, destination_id)
         except LaunchDarklyNotFoundError:
@@ -345,7 +351,7 @@ class DestinationPoller:
                 by_inventory = await self.inventory()
         except asyncio.CancelledError:
             raise
-        except Exception as err:
+        except Exception as err:  # noqa: BLE001 - any failure of the shared request is every subscriber's
             self._schedule_after_round(subscribers)
             self._fan_out(subscribers, err, now)
             return
@@ -375,7 +381,7 @@ class DestinationPoller:
             found = await self.destination(*sub.id_key)  # type: ignore[misc]
         except asyncio.CancelledError:
             raise
-        except Exception as err:
+        except Exception as err:  # noqa: BLE001 - handed to the subscriber, which classifies it
             self._fan_out([sub], err, now)
             return
         if sub in self._subscribers:
@@ -384,7 +390,7 @@ class DestinationPoller:
     def _settle(self, sub: Subscription, found: Found, now: float) -> None:
         try:
             outcome = sub.judge(found)
-        except Exception as err:
+        except Exception as err:  # noqa: BLE001 - e.g. an ambiguous name: that subscriber's error event
             outcome = sub.judge_error(err, sub.checks)
         self._apply(sub, outcome, now)
 

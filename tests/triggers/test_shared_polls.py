@@ -19,7 +19,9 @@ INVENTORY = "/api/v2/destinations"
 BY_ID = "/api/v2/destinations/proj/prod/"
 
 
-def make_trigger(fake_time: FakeTime, *, timeout: float = 600.0, **kwargs) -> LaunchDarklyDestinationConfiguredTrigger:
+def make_trigger(
+    fake_time: FakeTime, *, timeout: float = 600.0, **kwargs
+) -> LaunchDarklyDestinationConfiguredTrigger:
     kwargs.setdefault("poll_interval", 30.0)
     trigger = LaunchDarklyDestinationConfiguredTrigger(
         project_key="proj", environment_key="prod", end_time=fake_time.now + timeout, **kwargs
@@ -66,28 +68,38 @@ async def test_many_triggers_share_one_inventory_request_per_interval(clocked_em
 
     def add_named(numbers: range) -> None:
         for n in numbers:
-            item = clocked_emulator.add_destination("proj", "prod", kind="segment", name=f"named-{n}", on=True)
+            item = clocked_emulator.add_destination(
+                "proj", "prod", kind="segment", name=f"named-{n}", on=True
+            )
             created[f"named-{n}"] = item["_id"]
 
     def switch_on() -> None:
         with LaunchDarklyHook() as hook:
             for destination_id in by_id:
-                hook.patch_destination("proj", "prod", destination_id, [{"op": "replace", "path": "/on", "value": True}])
+                hook.patch_destination(
+                    "proj", "prod", destination_id, [{"op": "replace", "path": "/on", "value": True}]
+                )
 
-    fake_time.after_sleep(1, lambda: add_named(range(0, 10)))
+    fake_time.after_sleep(1, lambda: add_named(range(10)))
     fake_time.after_sleep(2, lambda: (add_named(range(10, 15)), switch_on()))
     fake_time.after_sleep(3, lambda: add_named(range(15, 20)))
-    triggers = [make_trigger(fake_time, destination_id=destination_id, poll_interval=60) for destination_id in by_id]
+    triggers = [
+        make_trigger(fake_time, destination_id=destination_id, poll_interval=60) for destination_id in by_id
+    ]
     triggers += [make_trigger(fake_time, name=f"named-{n}", kind="segment") for n in range(20)]
 
     payloads = await run_all(triggers)
 
     assert [payload["status"] for payload in payloads] == ["success"] * 40
     assert [payload["destination_id"] for payload in payloads[:20]] == by_id
-    assert [payload["destination_id"] for payload in payloads[20:]] == [created[f"named-{n}"] for n in range(20)]
+    assert [payload["destination_id"] for payload in payloads[20:]] == [
+        created[f"named-{n}"] for n in range(20)
+    ]
     assert fake_time.sleeps == [30.0, 30.0, 30.0], "rounds follow the shortest interval asked for"
     assert len(inventory_requests(clocked_emulator)) == 4, "one inventory request per round for 40 triggers"
-    assert by_id_requests(clocked_emulator) == [], "every by-id trigger found its destination in the inventory"
+    assert by_id_requests(clocked_emulator) == [], (
+        "every by-id trigger found its destination in the inventory"
+    )
     assert_let_go()
 
 
@@ -115,7 +127,9 @@ def _open_connections(client) -> int:
 
 
 @pytest.mark.asyncio
-async def test_cancelled_triggers_stop_being_served_and_the_last_one_stops_the_poller(clocked_emulator, fake_time):
+async def test_cancelled_triggers_stop_being_served_and_the_last_one_stops_the_poller(
+    clocked_emulator, fake_time
+):
     slept = asyncio.Event()
     release = asyncio.Event()
 
@@ -158,7 +172,9 @@ async def test_cancelled_triggers_stop_being_served_and_the_last_one_stops_the_p
 
 
 @pytest.mark.asyncio
-async def test_a_refused_token_fails_every_trigger_with_the_same_error(clocked_emulator, fake_time, monkeypatch):
+async def test_a_refused_token_fails_every_trigger_with_the_same_error(
+    clocked_emulator, fake_time, monkeypatch
+):
     monkeypatch.setenv(
         "AIRFLOW_CONN_LAUNCHDARKLY_DEFAULT", connection_json(clocked_emulator.base_url, token="wrong-token-1")
     )
@@ -193,7 +209,9 @@ async def test_a_rate_limit_is_one_backoff_for_all(clocked_emulator, fake_time, 
 
     assert {payload["status"] for payload in payloads} == {"success"}
     assert [call.status for call in inventory_requests(clocked_emulator)] == [429, 200]
-    assert len(fake_time.sleeps) == 1 and 2.0 <= fake_time.sleeps[0] < 2.5, "one Retry-After wait for 20 triggers"
+    assert len(fake_time.sleeps) == 1 and 2.0 <= fake_time.sleeps[0] < 2.5, (
+        "one Retry-After wait for 20 triggers"
+    )
     assert_let_go()
 
 
@@ -213,7 +231,9 @@ async def test_rate_limits_and_server_errors_are_not_yet_for_all(clocked_emulato
 
 
 @pytest.mark.asyncio
-async def test_an_id_absent_from_the_inventory_is_confirmed_by_one_get_before_timing_out(clocked_emulator, fake_time):
+async def test_an_id_absent_from_the_inventory_is_confirmed_by_one_get_before_timing_out(
+    clocked_emulator, fake_time
+):
     present = clocked_emulator.add_destination("proj", "prod", kind="segment", name="stale", on=True)
     other = clocked_emulator.add_destination("proj", "prod", kind="segment", name="events", on=False)
     # The last inventory (at the deadline) does not list ``present`` (a stale listing): one GET by id shows it.
@@ -232,7 +252,9 @@ async def test_an_id_absent_from_the_inventory_is_confirmed_by_one_get_before_ti
     assert [payload["status"] for payload in payloads] == ["success", "timeout", "timeout"]
     assert payloads[0]["destination_id"] == present["_id"]
     assert payloads[1]["message"].endswith("not configured after 3 checks in 60 s: destination is off")
-    assert payloads[2]["message"].endswith("not configured after 3 checks in 60 s: destination does not exist yet")
+    assert payloads[2]["message"].endswith(
+        "not configured after 3 checks in 60 s: destination does not exist yet"
+    )
     assert len(inventory_requests(clocked_emulator)) == 3
     confirmations = sorted(call.path for call in by_id_requests(clocked_emulator))
     assert confirmations == sorted([BY_ID + present["_id"], BY_ID + "never-created"]), (
@@ -246,10 +268,13 @@ async def test_two_copies_of_a_trigger_each_yield_their_event(clocked_emulator, 
     """A trigger may run twice (HA triggerers); each copy ends on its own, and a rebuilt one starts afresh."""
     created: dict = {}
     fake_time.after_sleep(
-        1, lambda: created.update(clocked_emulator.add_destination("proj", "prod", kind="segment", name="e", on=True))
+        1,
+        lambda: created.update(
+            clocked_emulator.add_destination("proj", "prod", kind="segment", name="e", on=True)
+        ),
     )
     first = make_trigger(fake_time, name="e", kind="segment")
-    path, kwargs = first.serialize()
+    _, kwargs = first.serialize()
     second = LaunchDarklyDestinationConfiguredTrigger(**kwargs)
     second._clock, second._sleep = fake_time.time, fake_time.sleep
 
