@@ -330,6 +330,34 @@ def _emulator_rows(table: _Table, section: dict[str, Any], triggers: dict[str, A
         )
 
 
+def _shared_poll_rows(table: _Table, section: dict[str, Any]) -> None:
+    shared, before, ratios = section["shared"], section["per_trigger"], section["ratios"]
+    where = (
+        f"{section['triggers']} triggers by id on one connection, poll every {_num(section['poll_interval_s'], 1)} s, "
+        f"configured after {section['ready_after_s'][0]:.0f}-{section['ready_after_s'][1]:.0f} s"
+    )
+    rows = (
+        ("requests per minute", "requests_per_minute", "", "—"),
+        ("most requests in one poll interval", "max_requests_in_one_interval", "", "≤ 1 inventory request"),
+        ("triggerer CPU per sensor per interval", "cpu_us_per_sensor_per_interval", " µs", "info"),
+        ("memory per trigger", "kb_per_trigger", " KB", "info"),
+        ("worst event-loop lag", "loop_lag_max_ms", " ms", "info"),
+    )
+    for label, key, unit, goal in rows:
+        met = "—"
+        if key == "max_requests_in_one_interval":
+            met = _met(shared["inventory_requests"] <= shared["elapsed_s"] / section["poll_interval_s"] + 1)
+        table.row(
+            7,
+            f"{label} ({where}; baseline: per-trigger polling)",
+            f"{_num(shared[key], 1)}{unit}",
+            f"{_num(before[key], 1)}{unit}",
+            _num(ratios[key], 3),
+            goal,
+            met,
+        )
+
+
 def render(results: dict[str, Any]) -> str:
     """Return the Markdown report for ``results`` (the content of ``latest.json``)."""
     sections = results["sections"]
@@ -373,6 +401,8 @@ def render(results: dict[str, Any]) -> str:
         _rate_rows(table, sections["rate_limited_bulk"])
     if "emulator_throughput" in sections:
         _emulator_rows(table, sections["emulator_throughput"], sections.get("triggers_at_scale"))
+    if "shared_polls" in sections:
+        _shared_poll_rows(table, sections["shared_polls"])
     parts += [table.text(), ""]
 
     if "request_counts" in sections:

@@ -30,6 +30,7 @@ SECTIONS = (
     ("triggers_at_scale", "4. Deferrable waiting at scale"),
     ("rate_limited_bulk", "5. Rate-limited bulk work"),
     ("emulator_throughput", "6. Emulator throughput"),
+    ("shared_polls", "7. Shared polls: 1,000 deferred sensors on one connection"),
 )
 RESULTS = ROOT / "benchmarks" / "results"
 

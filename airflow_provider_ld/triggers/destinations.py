@@ -12,19 +12,18 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 from airflow_provider_ld.exceptions import (
     LaunchDarklyConnectionError,
     LaunchDarklyError,
-    LaunchDarklyNotFoundError,
     LaunchDarklyRateLimitError,
     LaunchDarklyServerError,
     LaunchDarklyValidationError,
 )
 from airflow_provider_ld.hooks.launchdarkly_async import LaunchDarklyAsyncHook
-from airflow_provider_ld.models import Destination
 from airflow_provider_ld.readiness import (
     describe_target,
     evaluate_readiness,
     select_destination,
     validate_target,
 )
+from airflow_provider_ld.triggers.shared_polls import Found, Subscription, poller_for
 
 #: Errors that may clear up by themselves: the trigger logs them and polls again until its deadline.
 TRANSIENT_ERRORS: tuple[type[LaunchDarklyError], ...] = (
@@ -40,6 +39,10 @@ FINAL_CHECK_SECONDS = 10.0
 class LaunchDarklyDestinationConfiguredTrigger(BaseTrigger):
     """
     Poll LaunchDarkly until a destination is configured, then fire one event.
+
+    The triggers of one event loop that use the same connection share their polls: one
+    ``GET /api/v2/destinations`` per round answers all of them (see
+    :mod:`~airflow_provider_ld.triggers.shared_polls` and ``docs/shared-polls.md``).
 
     The destination is looked up by ``destination_id`` (a 404 means "not there yet"), or else by ``name``
     and ``kind`` (several matches are an error). What counts as configured is decided by
@@ -84,9 +87,14 @@ class LaunchDarklyDestinationConfiguredTrigger(BaseTrigger):
     ) -> None:
         super().__init__()
         validate_target(destination_id, name, kind)
-        if isinstance(poll_interval, bool) or not isinstance(poll_interval, (int, float)) or not poll_interval > 0:
+        if (
+            isinstance(poll_interval, bool)
+            or not isinstance(poll_interval, (int, float))
+            or not poll_interval > 0
+        ):
             raise LaunchDarklyValidationError(
-                f"poll_interval: must be a number of seconds > 0, got {poll_interval!r}", field="poll_interval"
+                f"poll_interval: must be a number of seconds > 0, got {poll_interval!r}",
+                field="poll_interval",
             )
         self.project_key = project_key
         self.environment_key = environment_key
@@ -123,55 +131,62 @@ class LaunchDarklyDestinationConfiguredTrigger(BaseTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        """Poll until the destination is configured, an error makes waiting pointless, or time is up."""
-        hook = LaunchDarklyAsyncHook(self.launchdarkly_conn_id, sleep=self._sleep)
+        """Wait on the loop's shared poller until the destination is configured, an error ends it, or time is up."""
+        poller = poller_for(
+            self.launchdarkly_conn_id,
+            clock=self._clock,
+            sleep=self._sleep,
+            hook=lambda: LaunchDarklyAsyncHook(self.launchdarkly_conn_id, sleep=self._sleep),
+        )
+        subscription = Subscription(
+            project_key=self.project_key,
+            environment_key=self.environment_key,
+            destination_id=self.destination_id,
+            name=self.name,
+            kind=self.kind,
+            poll_interval=self.poll_interval,
+            end_time=self.end_time,
+            decide=self._decide,
+            fail=self._fail,
+            time_out=self._timed_out,
+        )
+        self._started = self._clock()
+        poller.subscribe(subscription)
         try:
-            payload = await self._wait(hook)
-        except Exception as err:  # a bug or a missing connection: report it instead of crashing the trigger
-            self.log.exception("Waiting for LaunchDarkly %s failed", self.target)
-            payload = self._payload(
-                "error", f"{type(err).__name__}: {err}", error_type=type(err).__name__, status_code=None
-            )
+            payload = await self._wait(subscription)
         finally:
-            await hook.aclose()
+            await poller.unsubscribe(subscription)
         yield TriggerEvent(payload)
 
-    async def _wait(self, hook: LaunchDarklyAsyncHook) -> dict[str, Any]:
-        started, checks = self._clock(), 0
-        while True:
-            checks += 1
-            try:
-                # A check (with the hook's retries) ends by the deadline; the last one, at the deadline,
-                # gets FINAL_CHECK_SECONDS.
-                async with asyncio.timeout(max(self.end_time - self._clock(), FINAL_CHECK_SECONDS)):
-                    outcome = await self._check(hook, checks)
-            except TimeoutError:
-                elapsed = self._clock() - started
-                message = (
-                    f"{self.target} not configured by the deadline: check {checks} was still running "
-                    f"after {elapsed:.0f} s"
-                )
-                return self._payload("timeout", message)
-            if isinstance(outcome, dict):
-                return outcome
-            remaining = self.end_time - self._clock()
-            if remaining <= 0:
-                elapsed = self._clock() - started
-                message = f"{self.target} not configured after {checks} checks in {elapsed:.0f} s: {outcome}"
-                return self._payload("timeout", message)
-            await self._sleep(min(self.poll_interval, remaining))
+    async def _wait(self, subscription: Subscription) -> dict[str, Any]:
+        """
+        Wait for the poller's verdict; a check still running past the deadline ends the wait.
 
-    async def _check(self, hook: LaunchDarklyAsyncHook, number: int) -> dict[str, Any] | str:
-        """Check once; return the final event payload, or why the destination is not configured yet."""
+        The check made at the deadline may take :data:`FINAL_CHECK_SECONDS`.
+        """
         try:
-            destination = await self._lookup(hook)
-        except TRANSIENT_ERRORS as err:
-            self.log.warning("LaunchDarkly %s: check %d failed, will retry: %s", self.target, number, err)
-            return f"{type(err).__name__}: {err}"
-        except LaunchDarklyError as err:
-            return self._payload(
-                "error", str(err), error_type=type(err).__name__, status_code=err.status_code
+            async with asyncio.timeout(max(self.end_time - self._clock(), 0) + FINAL_CHECK_SECONDS):
+                return await asyncio.shield(subscription.result)
+        except TimeoutError:
+            elapsed = self._clock() - self._started
+            message = (
+                f"{self.target} not configured by the deadline: check {subscription.checks + 1} was still "
+                f"running after {elapsed:.0f} s"
             )
+            return self._payload("timeout", message)
+
+    def _decide(self, found: Found, number: int) -> dict[str, Any] | str:
+        """
+        Decide from what a check found; return the final event payload, or why it is not configured yet.
+
+        :param found: the destination (or ``None``) when waiting by id; the candidates by name and kind otherwise.
+        :param number: which check of this trigger this is.
+        :raises LaunchDarklyValidationError: when several destinations have the name and kind.
+        """
+        if isinstance(found, list):
+            destination = select_destination(found, name=str(self.name), kind=str(self.kind))
+        else:
+            destination = found
         readiness = evaluate_readiness(destination, require_on=self.require_on)
         if not readiness.ready or destination is None:
             self.log.info(
@@ -183,17 +198,25 @@ class LaunchDarklyDestinationConfiguredTrigger(BaseTrigger):
         payload["destination_id"] = destination.id
         return payload
 
-    async def _lookup(self, hook: LaunchDarklyAsyncHook) -> Destination | None:
-        if self.destination_id:
-            try:
-                return await hook.get_destination(self.project_key, self.environment_key, self.destination_id)
-            except LaunchDarklyNotFoundError:
-                return None
-        name, kind = str(self.name), str(self.kind)  # both given: checked in __init__
-        candidates = await hook.find_destinations(
-            self.project_key, self.environment_key, name=name, kind=kind
+    def _fail(self, err: BaseException, number: int) -> dict[str, Any] | str:
+        """Return the error event for an error in check ``number``, or (if transient) the reason to keep waiting."""
+        if isinstance(err, TRANSIENT_ERRORS):
+            self.log.warning("LaunchDarkly %s: check %d failed, will retry: %s", self.target, number, err)
+            return f"{type(err).__name__}: {err}"
+        if isinstance(err, LaunchDarklyError):
+            return self._payload(
+                "error", str(err), error_type=type(err).__name__, status_code=err.status_code
+            )
+        # a bug or a missing connection: report it instead of crashing the trigger
+        self.log.error("Waiting for LaunchDarkly %s failed: %s: %s", self.target, type(err).__name__, err)
+        return self._payload(
+            "error", f"{type(err).__name__}: {err}", error_type=type(err).__name__, status_code=None
         )
-        return select_destination(candidates, name=name, kind=kind)
+
+    def _timed_out(self, checks: int, reason: str) -> dict[str, Any]:
+        elapsed = self._clock() - self._started
+        message = f"{self.target} not configured after {checks} checks in {elapsed:.0f} s: {reason}"
+        return self._payload("timeout", message)
 
     def _payload(self, status: str, message: str, **extra: Any) -> dict[str, Any]:
         return {
