@@ -153,7 +153,3 @@ def _hook(args: argparse.Namespace):
 
     return SettingsHook(ConnectionSettings(base_url=base_url, token=token))
 
-
-def main_entry() -> None:
-    """The ``ld-destinations`` console script."""
-    raise SystemExit(main())
