@@ -13,7 +13,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_provider_ld._compat import AirflowFailException
 from airflow_provider_ld.api.patches import comparable_config
+from airflow_provider_ld.exceptions import LaunchDarklyError
 from airflow_provider_ld.fleet.manifest import LoadedManifest, ManifestEntry, resolve_config
 from airflow_provider_ld.models.destinations import Destination, filter_destinations
 from airflow_provider_ld.models.secrets import REDACTED, is_secret_field, reveal_secrets
@@ -246,3 +248,7 @@ def _show(value: Any) -> str:
     import json
 
     return "-" if value is None else json.dumps(value, sort_keys=True)
+
+
+class DestinationDriftError(LaunchDarklyError, AirflowFailException):
+    """The account differs from the manifest (a drift check failed); retrying cannot fix it."""
