@@ -30,6 +30,7 @@ SECTIONS = (
     ("triggers_at_scale", "4. Deferrable waiting at scale"),
     ("rate_limited_bulk", "5. Rate-limited bulk work"),
     ("emulator_throughput", "6. Emulator throughput"),
+    ("fleet_plan", "7. Destinations as code at scale"),
 )
 RESULTS = ROOT / "benchmarks" / "results"
 
