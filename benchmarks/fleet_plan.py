@@ -18,7 +18,15 @@ import sys
 import time
 from typing import Any
 
-from benchmarks._common import CONN_ID, TOKEN, EmulatorProcess, cpu_seconds, median, ratio, set_connection, write_result
+from benchmarks._common import (
+    CONN_ID,
+    EmulatorProcess,
+    cpu_seconds,
+    median,
+    ratio,
+    set_connection,
+    write_result,
+)
 
 PROJECTS = [f"proj-{index:02d}" for index in range(20)]
 ENVIRONMENTS = [f"env-{index:02d}" for index in range(10)]
@@ -68,13 +76,17 @@ def _export_secrets(configs: dict[str, dict[str, Any]]) -> None:
 def _plan_once(manifest_dict: dict[str, Any]) -> tuple[float, float, dict[str, int]]:
     from airflow_provider_ld.operators.fleet import LaunchDarklyPlanDestinationsOperator
 
-    operator = LaunchDarklyPlanDestinationsOperator(task_id="plan", manifest=manifest_dict, launchdarkly_conn_id=CONN_ID)
+    operator = LaunchDarklyPlanDestinationsOperator(
+        task_id="plan", manifest=manifest_dict, launchdarkly_conn_id=CONN_ID
+    )
     cpu, wall = cpu_seconds(), time.perf_counter()
     plan = operator.execute({})
     return cpu_seconds() - cpu, time.perf_counter() - wall, plan["summary"]
 
 
-def _per_destination_once(manifest_dict: dict[str, Any], configs: dict[str, dict[str, Any]]) -> tuple[float, float]:
+def _per_destination_once(
+    manifest_dict: dict[str, Any], configs: dict[str, dict[str, Any]]
+) -> tuple[float, float]:
     from airflow_provider_ld.fleet.manifest import load_manifest, resolve_config
     from airflow_provider_ld.operators.destinations import LaunchDarklyCreateDestinationOperator
 

@@ -41,10 +41,14 @@ with DAG(
     catchup=False,
     max_active_runs=1,
     tags=["launchdarkly", "example"],
-    params={"approved": Param(False, type="boolean", description="Used only without human-in-the-loop support")},
+    params={
+        "approved": Param(False, type="boolean", description="Used only without human-in-the-loop support")
+    },
 ) as dag:
     plan = LaunchDarklyPlanDestinationsOperator(task_id="plan", manifest=MANIFEST)
-    has_changes = ShortCircuitOperator(task_id="has_changes", python_callable=plan_has_changes, op_args=[plan.output])
+    has_changes = ShortCircuitOperator(
+        task_id="has_changes", python_callable=plan_has_changes, op_args=[plan.output]
+    )
     apply = LaunchDarklyApplyDestinationsOperator(task_id="apply", manifest=MANIFEST, plan=plan.output)
     if ApprovalOperator is not None:
         approve = ApprovalOperator(

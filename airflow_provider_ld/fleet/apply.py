@@ -21,7 +21,7 @@ from airflow_provider_ld.exceptions import (
     LaunchDarklyNotFoundError,
     LaunchDarklyValidationError,
 )
-from airflow_provider_ld.fleet.manifest import LoadedManifest, resolve_config
+from airflow_provider_ld.fleet.manifest import LoadedManifest, ManifestEntry, resolve_config
 from airflow_provider_ld.fleet.plan import ACTIONS, PLAN_FORMAT, Change, Plan, entry_change
 from airflow_provider_ld.models.destinations import Destination, filter_destinations
 
@@ -125,9 +125,14 @@ def plan_from_dict(
     :param variables: reads Airflow Variables for ``from_variable`` references.
     :raises LaunchDarklyValidationError: when the plan is malformed or names what the manifest does not.
     """
-    if not isinstance(data, Mapping) or data.get("format") != PLAN_FORMAT or not isinstance(data.get("changes"), list):
+    if (
+        not isinstance(data, Mapping)
+        or data.get("format") != PLAN_FORMAT
+        or not isinstance(data.get("changes"), list)
+    ):
         raise LaunchDarklyValidationError(
-            f"plan: must be a plan made by this release (format {PLAN_FORMAT}), with a 'changes' list", field="plan"
+            f"plan: must be a plan made by this release (format {PLAN_FORMAT}), with a 'changes' list",
+            field="plan",
         )
     entries = {entry.identity: entry for entry in manifest.entries}
     changes: list[Change] = []
@@ -135,7 +140,9 @@ def plan_from_dict(
         place = f"plan.changes[{index}]"
         if not isinstance(item, Mapping) or item.get("action") not in ACTIONS:
             raise LaunchDarklyValidationError(
-                f"{place}.action: must be one of {', '.join(ACTIONS)}", field=f"{place}.action", allowed=ACTIONS
+                f"{place}.action: must be one of {', '.join(ACTIONS)}",
+                field=f"{place}.action",
+                allowed=ACTIONS,
             )
         change = Change(
             action=item["action"],
@@ -149,7 +156,10 @@ def plan_from_dict(
             matches=list(item.get("matches") or []),
         )
         if change.action == "delete":
-            if (change.project_key, change.environment_key) not in manifest.scope or not change.destination_id:
+            if (
+                change.project_key,
+                change.environment_key,
+            ) not in manifest.scope or not change.destination_id:
                 raise LaunchDarklyValidationError(
                     f"{place}: deletes only inside the manifest's projects and environments", field=place
                 )
@@ -162,7 +172,10 @@ def plan_from_dict(
                     field=place,
                 )
             change.place = entry.place
-            change.desired = {"on": entry.on, "config": resolve_config(entry.config, entry.place, variables=variables)}
+            change.desired = {
+                "on": entry.on,
+                "config": resolve_config(entry.config, entry.place, variables=variables),
+            }
         changes.append(change)
     return Plan(changes, prune=bool(data.get("prune")))
 
@@ -230,7 +243,8 @@ def raise_for_failures(report: ApplyReport) -> None:
         for r in failures
     ]
     raise FleetApplyError(
-        f"{len(failures)} of {len(report.results)} changes were not applied:\n" + "\n".join(lines), report=report
+        f"{len(failures)} of {len(report.results)} changes were not applied:\n" + "\n".join(lines),
+        report=report,
     )
 
 
@@ -252,7 +266,11 @@ def _apply_one(
 
 def _create(hook: LaunchDarklyHook, change: Change, live: list[Destination]) -> ChangeResult:
     existing = filter_destinations(
-        live, project_key=change.project_key, environment_key=change.environment_key, name=change.name, kind=change.kind
+        live,
+        project_key=change.project_key,
+        environment_key=change.environment_key,
+        name=change.name,
+        kind=change.kind,
     )
     if existing:
         return _already_or_refused(change, existing, "a destination with this kind and name now exists")
@@ -273,7 +291,9 @@ def _update(hook: LaunchDarklyHook, change: Change, current: Destination | None)
         return ChangeResult(change, "refused", "the destination no longer exists")
     if current.version != change.version:
         return _already_or_refused(
-            change, [current], f"the destination moved since the plan (version {change.version} -> {current.version})"
+            change,
+            [current],
+            f"the destination moved since the plan (version {change.version} -> {current.version})",
         )
     patch = [{"op": "test", "path": "/version", "value": change.version}]
     patch.extend(_operation(item, change.desired or {}) for item in change.diff)
@@ -301,7 +321,9 @@ def _delete(hook: LaunchDarklyHook, change: Change, current: Destination | None)
         return ChangeResult(change, "already applied", "the destination was already gone")
     if current.version != change.version:
         return ChangeResult(
-            change, "refused", f"the destination moved since the plan (version {change.version} -> {current.version})"
+            change,
+            "refused",
+            f"the destination moved since the plan (version {change.version} -> {current.version})",
         )
     try:
         hook.delete_destination(change.project_key, change.environment_key, current.id)
@@ -313,11 +335,14 @@ def _delete(hook: LaunchDarklyHook, change: Change, current: Destination | None)
 def _already_or_refused(change: Change, existing: list[Destination], reason: str) -> ChangeResult:
     """A destination that moved is fine only if it already has exactly the planned state."""
     if change.desired is not None and len(existing) == 1:
-        from airflow_provider_ld.fleet.manifest import ManifestEntry
-
         entry = ManifestEntry(
-            change.project_key, change.environment_key, change.kind or "", change.name or "",
-            bool(change.desired.get("on")), change.desired.get("config") or {}, change.place or "",
+            change.project_key,
+            change.environment_key,
+            change.kind or "",
+            change.name or "",
+            bool(change.desired.get("on")),
+            change.desired.get("config") or {},
+            change.place or "",
         )
         if entry_change(entry, existing, change.desired).action == "unchanged":
             return ChangeResult(change, "already applied", destination_id=existing[0].id)

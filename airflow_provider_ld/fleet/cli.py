@@ -33,14 +33,23 @@ def build_parser() -> argparse.ArgumentParser:
     """Return the command-line parser."""
     parser = _Parser(prog="ld-destinations", description="LaunchDarkly Data Export destinations as code.")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--base-url", default=None, help="API base URL (default https://app.launchdarkly.com; "
-                        "plain http only for loopback hosts)")
-    common.add_argument("--conn-id", default=None, help=f"use this Airflow connection instead of ${TOKEN_VARIABLE}")
+    common.add_argument(
+        "--base-url",
+        default=None,
+        help="API base URL (default https://app.launchdarkly.com; plain http only for loopback hosts)",
+    )
+    common.add_argument(
+        "--conn-id", default=None, help=f"use this Airflow connection instead of ${TOKEN_VARIABLE}"
+    )
     common.add_argument("--json", action="store_true", help="print JSON instead of a table")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    plan = commands.add_parser("plan", parents=[common], help="show what apply would change (exit 2 if anything)")
+    plan = commands.add_parser(
+        "plan", parents=[common], help="show what apply would change (exit 2 if anything)"
+    )
     plan.add_argument("manifest", help="the manifest file (YAML or JSON)")
-    plan.add_argument("--prune", action="store_true", help="plan deletes of destinations the manifest does not name")
+    plan.add_argument(
+        "--prune", action="store_true", help="plan deletes of destinations the manifest does not name"
+    )
     plan.add_argument("--out", default=None, help="also write the JSON plan to this file (for apply --plan)")
     apply = commands.add_parser("apply", parents=[common], help="apply the manifest (or a saved plan of it)")
     apply.add_argument("manifest", help="the manifest file (YAML or JSON)")
@@ -127,7 +136,9 @@ def _read_json(path: str) -> Any:
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise LaunchDarklyValidationError(f"plan: cannot read a JSON plan from {path!r}: {error}", field="plan") from None
+        raise LaunchDarklyValidationError(
+            f"plan: cannot read a JSON plan from {path!r}: {error}", field="plan"
+        ) from None
 
 
 def _hook(args: argparse.Namespace):
@@ -152,4 +163,3 @@ def _hook(args: argparse.Namespace):
     from airflow_provider_ld.fleet._hook import SettingsHook
 
     return SettingsHook(ConnectionSettings(base_url=base_url, token=token))
-

@@ -28,7 +28,13 @@ def export_manifest(destinations: Iterable[Destination]) -> dict[str, Any]:
         key = json.dumps([destination.kind, destination.name, destination.on, config], sort_keys=True)
         group = groups.setdefault(
             key,
-            {"name": destination.name, "kind": destination.kind, "on": destination.on, "config": config, "targets": {}},
+            {
+                "name": destination.name,
+                "kind": destination.kind,
+                "on": destination.on,
+                "config": config,
+                "targets": {},
+            },
         )
         group["targets"].setdefault(destination.project_key, []).append(destination.environment_key)
     entries = []
@@ -39,13 +45,20 @@ def export_manifest(destinations: Iterable[Destination]) -> dict[str, Any]:
 
 
 def _sort_key(destination: Destination) -> tuple[str, ...]:
-    return (destination.kind or "", destination.name or "", destination.project_key or "", destination.environment_key or "")
+    return (
+        destination.kind or "",
+        destination.name or "",
+        destination.project_key or "",
+        destination.environment_key or "",
+    )
 
 
 def _placeholders(destination: Destination) -> dict[str, Any]:
     config = reveal_secrets(destination.config or {})
     return {
-        key: {"from_env": env_name(destination.kind or "", destination.name or "", key)} if is_secret_field(key) else value
+        key: {"from_env": env_name(destination.kind or "", destination.name or "", key)}
+        if is_secret_field(key)
+        else value
         for key, value in sorted(config.items())
     }
 

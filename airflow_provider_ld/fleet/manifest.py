@@ -60,7 +60,12 @@ _CONFIG_SCHEMA = {
                 "required": ["from_variable"],
                 "additionalProperties": False,
             },
-            {"not": {"type": "object", "anyOf": [{"required": ["from_env"]}, {"required": ["from_variable"]}]}},
+            {
+                "not": {
+                    "type": "object",
+                    "anyOf": [{"required": ["from_env"]}, {"required": ["from_variable"]}],
+                }
+            },
         ],
     },
 }
@@ -95,7 +100,9 @@ class Target(_Strict):
 class DestinationSpec(_Strict):
     """One destination, wanted in every environment its targets name."""
 
-    name: str = Field(min_length=1, description="Destination name; with kind, identifies it in an environment.")
+    name: str = Field(
+        min_length=1, description="Destination name; with kind, identifies it in an environment."
+    )
     kind: str = Field(description="Destination kind.", json_schema_extra={"enum": list(KNOWN_KINDS)})
     on: bool = Field(default=False, description="Whether export is on.")
     config: dict[str, Any] = Field(
@@ -184,7 +191,8 @@ def load_manifest(source: str | os.PathLike | Mapping[str, Any]) -> LoadedManife
     data = read_manifest_file(source) if isinstance(source, (str, os.PathLike)) else source
     if not isinstance(data, Mapping):
         raise LaunchDarklyValidationError(
-            f"manifest: must be an object with a 'destinations' list, got {type(data).__name__}", field="manifest"
+            f"manifest: must be an object with a 'destinations' list, got {type(data).__name__}",
+            field="manifest",
         )
     try:
         manifest = Manifest.model_validate(dict(data))
@@ -198,13 +206,17 @@ def read_manifest_file(path: str | os.PathLike) -> Any:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as err:
-        raise LaunchDarklyValidationError(f"manifest: cannot read {str(path)!r}: {err.strerror}", field="manifest") from None
+        raise LaunchDarklyValidationError(
+            f"manifest: cannot read {str(path)!r}: {err.strerror}", field="manifest"
+        ) from None
     import yaml
 
     try:
-        return yaml.load(text, Loader=_loader())  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_loader())
     except yaml.YAMLError as err:
-        raise LaunchDarklyValidationError(f"manifest: {path} is not valid YAML: {err}", field="manifest") from None
+        raise LaunchDarklyValidationError(
+            f"manifest: {path} is not valid YAML: {err}", field="manifest"
+        ) from None
 
 
 def _loader():
@@ -258,7 +270,9 @@ def _entries(manifest: Manifest) -> list[ManifestEntry]:
             config = {**_plain(spec.config), **_plain(target.config or {})}
             _check_config(spec.kind, config, place)
             for environment in target.environments:
-                entry = ManifestEntry(target.project, environment, spec.kind, spec.name, spec.on, config, place)
+                entry = ManifestEntry(
+                    target.project, environment, spec.kind, spec.name, spec.on, config, place
+                )
                 if entry.identity in seen:
                     raise LaunchDarklyValidationError(
                         f"{place}: {spec.kind} destination {spec.name!r} in {target.project}/{environment} is "
@@ -278,12 +292,12 @@ def _plain(config: Mapping[str, Any]) -> dict[str, Any]:
 def _check_config(kind: str, config: dict[str, Any], place: str) -> None:
     """Check a merged config for its kind, with secret references standing in for their values."""
     for key, value in config.items():
-        if isinstance(value, Mapping) and ({"from_env", "from_variable"} & set(value)):
-            if secret_reference(value) is None or not next(iter(value.values())):
-                raise LaunchDarklyValidationError(
-                    f"{place}.config.{key}: a secret reference is {{from_env: NAME}} or {{from_variable: NAME}}",
-                    field=f"{place}.config.{key}",
-                )
+        looks_like_reference = isinstance(value, Mapping) and bool({"from_env", "from_variable"} & set(value))
+        if looks_like_reference and (secret_reference(value) is None or not next(iter(value.values()))):
+            raise LaunchDarklyValidationError(
+                f"{place}.config.{key}: a secret reference is {{from_env: NAME}} or {{from_variable: NAME}}",
+                field=f"{place}.config.{key}",
+            )
     stand_in = {key: _PLACEHOLDER if secret_reference(value) else value for key, value in config.items()}
     try:
         validate_destination_config(kind, stand_in)
@@ -301,7 +315,9 @@ def secret_reference(value: Any) -> tuple[str, str] | None:
     return None
 
 
-def resolve_config(config: Mapping[str, Any], place: str, *, variables: Callable[[str], Any] | None = None) -> dict[str, Any]:
+def resolve_config(
+    config: Mapping[str, Any], place: str, *, variables: Callable[[str], Any] | None = None
+) -> dict[str, Any]:
     """
     Replace secret references by their values (never logged or echoed).
 

@@ -9,6 +9,7 @@ compared as far as the API's obfuscated stand-ins allow (:func:`comparable_confi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -130,7 +131,9 @@ def make_plan(
     """
     by_environment: dict[tuple[str | None, str | None], list[Destination]] = {}
     for destination in live:
-        by_environment.setdefault((destination.project_key, destination.environment_key), []).append(destination)
+        by_environment.setdefault((destination.project_key, destination.environment_key), []).append(
+            destination
+        )
     changes: list[Change] = []
     claimed: set[str] = set()
     for entry in manifest.entries:
@@ -196,7 +199,9 @@ def field_diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[dict
     """
     diff: list[dict[str, Any]] = []
     if "on" in after and before.get("on") != after["on"]:
-        diff.append(_diff_entry("add" if "on" not in before else "replace", "on", before.get("on"), after["on"]))
+        diff.append(
+            _diff_entry("add" if "on" not in before else "replace", "on", before.get("on"), after["on"])
+        )
     old, new = before.get("config") or {}, after.get("config") or {}
     for key in sorted(set(old) | set(new)):
         path = "config/" + str(key).replace("~", "~0").replace("/", "~1")
@@ -231,22 +236,26 @@ def format_plan_table(plan: Plan) -> str:
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(header, widths, strict=True)).rstrip()]
     for change, row in zip(plan.changes, rows, strict=True):
-        lines.append("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        lines.append(
+            "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
         for item in change.diff if change.action == "update" else []:
-            lines.append(f"      {item['op']:<7} {item['path']}: {_show(item.get('before'))} -> {_show(item.get('after'))}")
+            lines.append(
+                f"      {item['op']:<7} {item['path']}: {_show(item.get('before'))} -> {_show(item.get('after'))}"
+            )
         if change.uncompared:
             lines.append(f"      (not comparable, stored obfuscated: {', '.join(change.uncompared)})")
         if change.matches:
             lines.append(f"      several destinations match: {', '.join(change.matches)}; resolve by hand")
     summary = plan.summary
-    lines.append("Plan: " + ", ".join(f"{summary[action]} to {action}" for action in ("create", "update", "delete")))
+    lines.append(
+        "Plan: " + ", ".join(f"{summary[action]} to {action}" for action in ("create", "update", "delete"))
+    )
     lines[-1] += f"; {summary['unchanged']} unchanged, {summary['conflict']} in conflict."
     return "\n".join(lines)
 
 
 def _show(value: Any) -> str:
-    import json
-
     return "-" if value is None else json.dumps(value, sort_keys=True)
 
 

@@ -84,7 +84,8 @@ class _ManifestOperator(BaseOperator):
             return load_manifest(self.manifest)
         if not isinstance(self.manifest, (str, Path)) or not str(self.manifest).strip():
             raise LaunchDarklyValidationError(
-                "manifest: must be a path to a YAML file or a dict with a 'destinations' list", field="manifest"
+                "manifest: must be a path to a YAML file or a dict with a 'destinations' list",
+                field="manifest",
             )
         return load_manifest(self.manifest_path())
 
@@ -142,7 +143,11 @@ class LaunchDarklyPlanDestinationsOperator(_ManifestOperator):
             summary = document["summary"]
             raise DestinationDriftError(
                 "the account has drifted from the manifest: "
-                + ", ".join(f"{count} {action}" for action, count in summary.items() if count and action != "unchanged")
+                + ", ".join(
+                    f"{count} {action}"
+                    for action, count in summary.items()
+                    if count and action != "unchanged"
+                )
             )
         return document
 
@@ -166,7 +171,9 @@ class LaunchDarklyApplyDestinationsOperator(_ManifestOperator):
 
     template_fields: Sequence[str] = (*_ManifestOperator.template_fields, "plan")
 
-    def __init__(self, *, plan: Mapping[str, Any] | str | None = None, concurrency: int = 4, **kwargs: Any) -> None:
+    def __init__(
+        self, *, plan: Mapping[str, Any] | str | None = None, concurrency: int = 4, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.plan = plan
         self.concurrency = concurrency

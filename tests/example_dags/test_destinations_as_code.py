@@ -16,11 +16,15 @@ def segment_variable(monkeypatch):
 
 
 def _identities(emulator):
-    return sorted((d["_links"]["self"]["href"].split("/")[4], d["_links"]["self"]["href"].split("/")[5], d["kind"])
-                  for d in emulator.destinations)
+    return sorted(
+        (d["_links"]["self"]["href"].split("/")[4], d["_links"]["self"]["href"].split("/")[5], d["kind"])
+        for d in emulator.destinations
+    )
 
 
-def test_plan_approve_apply_then_a_rerun_changes_nothing(airflow_db, dagbag, emulator, ld_connection, segment_variable):
+def test_plan_approve_apply_then_a_rerun_changes_nothing(
+    airflow_db, dagbag, emulator, ld_connection, segment_variable
+):
     dag = dagbag.get_dag(AS_CODE)
     assert [t.task_id for t in dag.topological_sort()] == ["plan", "has_changes", "approve", "apply"]
     run = dag.test(mark_success_pattern="^approve$")  # stands in for the human clicking Approve
@@ -43,10 +47,14 @@ def test_plan_approve_apply_then_a_rerun_changes_nothing(airflow_db, dagbag, emu
     rerun = dag.test(mark_success_pattern="^approve$")
     assert rerun.state == "success"
     assert xcom_value(rerun, "plan", "return_value")["summary"]["unchanged"] == 4
-    assert len([c for c in emulator.calls_to() if c.method != "GET"]) == writes, "no changes: apply is skipped"
+    assert len([c for c in emulator.calls_to() if c.method != "GET"]) == writes, (
+        "no changes: apply is skipped"
+    )
 
 
-def test_nightly_drift_check_passes_in_sync_and_fails_on_drift(airflow_db, dagbag, emulator, ld_connection, segment_variable):
+def test_nightly_drift_check_passes_in_sync_and_fails_on_drift(
+    airflow_db, dagbag, emulator, ld_connection, segment_variable
+):
     assert dagbag.get_dag(AS_CODE).test(mark_success_pattern="^approve$").state == "success"
     drift = dagbag.get_dag(DRIFT)
     assert drift.test().state == "success"

@@ -44,7 +44,11 @@ def fleet_manifest() -> dict:
                 "targets": [
                     {"project": "web", "environments": list(ENVIRONMENTS)},
                     {"project": "backend", "environments": list(ENVIRONMENTS)},
-                    {"project": "mobile", "environments": list(ENVIRONMENTS), "config": {"topic": "ld-mobile"}},
+                    {
+                        "project": "mobile",
+                        "environments": list(ENVIRONMENTS),
+                        "config": {"topic": "ld-mobile"},
+                    },
                 ],
             },
             {

@@ -33,7 +33,9 @@ def test_yaml_manifest_expands_to_one_entry_per_environment_with_overrides(tmp_p
     path = tmp_path / "destinations.yaml"
     path.write_text(YAML)
     loaded = load_manifest(path)
-    assert [(e.project_key, e.environment_key, e.kind, e.on, e.config.get("topic")) for e in loaded.entries] == [
+    assert [
+        (e.project_key, e.environment_key, e.kind, e.on, e.config.get("topic")) for e in loaded.entries
+    ] == [
         ("web", "production", "google-pubsub", True, "ld-events"),
         ("web", "staging", "google-pubsub", True, "ld-events"),
         ("mobile", "production", "google-pubsub", True, "ld-mobile-events"),
@@ -53,12 +55,27 @@ def _with(**changes):
 @pytest.mark.parametrize(
     ("manifest", "message"),
     [
-        (_with(targets=[{"project": "w b", "environments": ["production"]}]), "destinations[1].targets[0].project: 'w b' may only contain"),
-        (_with(targets=[{"project": "web", "environments": []}]), "destinations[1].targets[0].environments: "),
-        (_with(targets=[{"project": "web", "environments": ["p", "p"]}]), "destinations[1].targets[0].environments: "),
-        (_with(kind="segmnt"), "destinations[1].kind: 'segmnt' is not a supported destination kind; allowed values: "),
+        (
+            _with(targets=[{"project": "w b", "environments": ["production"]}]),
+            "destinations[1].targets[0].project: 'w b' may only contain",
+        ),
+        (
+            _with(targets=[{"project": "web", "environments": []}]),
+            "destinations[1].targets[0].environments: ",
+        ),
+        (
+            _with(targets=[{"project": "web", "environments": ["p", "p"]}]),
+            "destinations[1].targets[0].environments: ",
+        ),
+        (
+            _with(kind="segmnt"),
+            "destinations[1].kind: 'segmnt' is not a supported destination kind; allowed values: ",
+        ),
         (_with(config={}), "destinations[1].targets[0].config.writeKey: required for kind 'segment'"),
-        (_with(config={"writeKey": {"from_env": ""}}), "destinations[1].targets[0].config.writeKey: a secret reference is"),
+        (
+            _with(config={"writeKey": {"from_env": ""}}),
+            "destinations[1].targets[0].config.writeKey: a secret reference is",
+        ),
         (_with(colour="blue"), "destinations[1].colour: is not a manifest field"),
         (_with(targets=[]), "destinations[1].targets: "),
         ({"destinations": [{"kind": "segment", "targets": []}]}, "destinations[0].name: is required"),
@@ -73,8 +90,13 @@ def test_bad_manifests_name_the_place(manifest, message):
 
 def test_an_environment_declared_twice_is_refused():
     manifest = fleet_manifest()
-    manifest["destinations"].append(dict(manifest["destinations"][1], targets=[{"project": "web", "environments": ["production"]}]))
-    with pytest.raises(LaunchDarklyValidationError, match=r"destinations\[2\].targets\[0\]: segment destination 'Segment' in web/production is already declared at destinations\[1\].targets\[0\]"):
+    manifest["destinations"].append(
+        dict(manifest["destinations"][1], targets=[{"project": "web", "environments": ["production"]}])
+    )
+    with pytest.raises(
+        LaunchDarklyValidationError,
+        match=r"destinations\[2\].targets\[0\]: segment destination 'Segment' in web/production is already declared at destinations\[1\].targets\[0\]",
+    ):
         load_manifest(manifest)
 
 
@@ -88,8 +110,10 @@ def test_a_secret_written_in_clear_is_not_echoed_by_an_error():
 
 def test_yaml_on_is_a_key_and_only_true_false_are_booleans(tmp_path):
     path = tmp_path / "m.yaml"
-    path.write_text("destinations:\n  - {name: yes, kind: google-pubsub, on: true, config: {project: no, topic: t},"
-                    " targets: [{project: web, environments: [on]}]}\n")
+    path.write_text(
+        "destinations:\n  - {name: yes, kind: google-pubsub, on: true, config: {project: no, topic: t},"
+        " targets: [{project: web, environments: [on]}]}\n"
+    )
     (entry,) = load_manifest(path).entries
     assert (entry.name, entry.on, entry.config["project"], entry.environment_key) == ("yes", True, "no", "on")
 
@@ -106,17 +130,24 @@ def test_unreadable_and_malformed_files_are_validation_errors(tmp_path):
 def test_secret_references_resolve_only_on_demand_and_missing_ones_name_the_variable(monkeypatch):
     monkeypatch.delenv("SEGMENT_WRITE_KEY", raising=False)
     entry = load_manifest(fleet_manifest()).entries[-1]  # loading needs no secret
-    with pytest.raises(LaunchDarklyValidationError, match=r"config.writeKey: the environment variable 'SEGMENT_WRITE_KEY' is not set"):
+    with pytest.raises(
+        LaunchDarklyValidationError,
+        match=r"config.writeKey: the environment variable 'SEGMENT_WRITE_KEY' is not set",
+    ):
         resolve_config(entry.config, entry.place)
     monkeypatch.setenv("SEGMENT_WRITE_KEY", "k-123456")
     assert resolve_config(entry.config, entry.place) == {"writeKey": "k-123456"}
     with pytest.raises(LaunchDarklyValidationError, match="from_variable needs Airflow"):
         resolve_config({"writeKey": {"from_variable": "SEG"}}, "destinations[0].targets[0]")
-    assert resolve_config({"writeKey": {"from_variable": "SEG"}}, "p", variables={"SEG": "v-1"}.get) == {"writeKey": "v-1"}
+    assert resolve_config({"writeKey": {"from_variable": "SEG"}}, "p", variables={"SEG": "v-1"}.get) == {
+        "writeKey": "v-1"
+    }
 
 
 def test_published_json_schema_is_up_to_date():
-    assert SCHEMA_PATH.read_text() == render_json_schema(), "regenerate with: ld-destinations schema > " + str(SCHEMA_PATH)
+    assert SCHEMA_PATH.read_text() == render_json_schema(), (
+        "regenerate with: ld-destinations schema > " + str(SCHEMA_PATH)
+    )
 
 
 def test_json_schema_accepts_the_example_and_rejects_a_typo():
