@@ -50,11 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument(
         "--prune", action="store_true", help="plan deletes of destinations the manifest does not name"
     )
-    plan.add_argument("--out", default=None, help="also write the JSON plan to this file (for apply --plan)")
     apply = commands.add_parser("apply", parents=[common], help="apply the manifest (or a saved plan of it)")
     apply.add_argument("manifest", help="the manifest file (YAML or JSON)")
     apply.add_argument("--prune", action="store_true", help="delete destinations the manifest does not name")
-    apply.add_argument("--plan", default=None, help="apply exactly this JSON plan (from plan --out)")
+    apply.add_argument("--plan", default=None, help="apply exactly this JSON plan (saved from plan --json)")
     apply.add_argument("--concurrency", type=int, default=4, help="changes applied at once (default 4)")
     export = commands.add_parser("export", parents=[common], help="write current destinations as a manifest")
     export.add_argument("--project", required=True, help="project key")
@@ -95,8 +94,6 @@ def _plan(args: argparse.Namespace, out: TextIO) -> int:
     hook = _hook(args)
     plan = make_plan(manifest, hook.list_destinations(), prune=args.prune)
     document = plan.to_dict()
-    if args.out:
-        Path(args.out).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     out.write(json.dumps(document, indent=2) + "\n" if args.json else format_plan_table(plan) + "\n")
     return EXIT_CHANGES if plan.has_changes else EXIT_OK
 

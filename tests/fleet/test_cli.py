@@ -56,7 +56,9 @@ def test_apply_of_a_saved_plan_applies_it_and_fails_with_exit_1_when_a_change_is
     cli, emulator, manifest_file, tmp_path
 ):
     saved = tmp_path / "plan.json"
-    assert cli("plan", str(manifest_file), "--out", str(saved))[0] == 2
+    code, out, _ = cli("plan", str(manifest_file), "--json")
+    assert code == 2
+    saved.write_text(out)  # what `ld-destinations plan --json > plan.json` saves
     emulator.add_destination(
         "web", "production", kind="segment", name="Segment", config={"writeKey": "x" * 20}
     )
