@@ -69,6 +69,7 @@ def get_provider_info() -> dict[str, Any]:
                 "integration-name": INTEGRATION,
                 "python-modules": [
                     "airflow_provider_ld.operators.destinations",
+                    "airflow_provider_ld.operators.fleet",
                     "airflow_provider_ld.operators.warehouse",
                 ],
             }

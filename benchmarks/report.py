@@ -358,6 +358,29 @@ def _shared_poll_rows(table: _Table, section: dict[str, Any]) -> None:
         )
 
 
+def _fleet_rows(table: _Table, section: dict[str, Any]) -> None:
+    fleet, base, ratios = section["fleet_plan"], section["one_operator_per_destination"], section["ratios"]
+    where = f"{section['manifest_entries']} manifest entries, {section['account_destinations']} destinations"
+    table.row(
+        8,
+        f"plan requests ({where}) vs one operator per destination",
+        fleet["requests"],
+        f"{base['requests']} (scaled from {base['sample']})",
+        _num(ratios["requests"], 4),
+        "1 request",
+        _met(fleet["requests"] == 1),
+    )
+    table.row(
+        8,
+        "plan CPU vs one operator per destination",
+        f"{_num(fleet['cpu_s'], 2)} s",
+        f"{_num(base['cpu_s'], 2)} s (scaled from {base['sample']})",
+        _num(ratios["cpu_s"], 3),
+        "< 1",
+        _met(ratios["cpu_s"] < 1),
+    )
+
+
 def render(results: dict[str, Any]) -> str:
     """Return the Markdown report for ``results`` (the content of ``latest.json``)."""
     sections = results["sections"]
@@ -399,6 +422,8 @@ def render(results: dict[str, Any]) -> str:
         _trigger_rows(table, sections["triggers_at_scale"])
     if "rate_limited_bulk" in sections:
         _rate_rows(table, sections["rate_limited_bulk"])
+    if "fleet_plan" in sections:
+        _fleet_rows(table, sections["fleet_plan"])
     if "emulator_throughput" in sections:
         _emulator_rows(table, sections["emulator_throughput"], sections.get("triggers_at_scale"))
     if "shared_polls" in sections:

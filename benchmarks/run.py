@@ -31,6 +31,7 @@ SECTIONS = (
     ("rate_limited_bulk", "5. Rate-limited bulk work"),
     ("emulator_throughput", "6. Emulator throughput"),
     ("shared_polls", "7. Shared polls: 1,000 deferred sensors on one connection"),
+    ("fleet_plan", "8. Destinations as code at scale"),
 )
 RESULTS = ROOT / "benchmarks" / "results"
 

@@ -9,6 +9,8 @@ from tests.example_dags.conftest import EXAMPLE_DAGS
 
 ONBOARDING = "example_launchdarkly_onboarding"
 TOGGLE = "example_launchdarkly_scheduled_toggle"
+AS_CODE = "example_launchdarkly_destinations_as_code"
+DRIFT = "example_launchdarkly_destinations_drift"
 
 
 def test_every_example_imports_without_errors_or_network(monkeypatch):
@@ -20,8 +22,8 @@ def test_every_example_imports_without_errors_or_network(monkeypatch):
     bag = dagbag_module().DagBag(str(EXAMPLE_DAGS))
     assert bag.import_errors == {}
     files = sorted(path.name for path in EXAMPLE_DAGS.glob("example_*.py"))
-    assert len(bag.dags) == len(files) == 2
-    assert set(bag.dag_ids) == {ONBOARDING, TOGGLE}
+    assert len(bag.dags) == len(files) == 4
+    assert set(bag.dag_ids) == {ONBOARDING, TOGGLE, AS_CODE, DRIFT}
     for dag in bag.dags.values():
         assert "launchdarkly" in dag.tags
 
