@@ -1,5 +1,5 @@
 """
-Section 7: planning a destinations manifest at scale, against one operator per destination.
+Section 8: planning a destinations manifest at scale, against one operator per destination.
 
 An account of 1,000 destinations (20 projects x 10 environments x 5 kinds) and a manifest of 500 entries
 (the same 20 projects, 5 of their environments, 5 kinds; one entry in ten with a changed field). The plan
