@@ -143,6 +143,11 @@ class LaunchDarklyHook(BaseHook):
             self.session.close()
             del self.__dict__["session"]
 
+    @property
+    def aborted(self) -> bool:
+        """Whether :meth:`abort` stopped this hook (its calls then fail at once)."""
+        return self._aborted
+
     def abort(self) -> None:
         """
         Stop the request in flight, if any, and close the pooled connections (``on_kill`` calls this).

@@ -226,6 +226,8 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
         try:
             destination = self._lookup()
         except TRANSIENT_ERRORS as err:
+            if "hook" in self.__dict__ and self.hook.aborted:
+                raise  # the task was killed: stop waiting instead of poking again
             self.log.warning("LaunchDarkly %s: check failed, will retry: %s", self.target, err)
             return PokeReturnValue(is_done=False)
         readiness = evaluate_readiness(destination, require_on=self.require_on)

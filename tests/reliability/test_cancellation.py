@@ -30,7 +30,7 @@ def _until(condition, timeout: float = 5.0) -> None:
         time.sleep(0.01)
 
 
-@pytest.mark.parametrize("kind", ["toggle"])
+@pytest.mark.parametrize("kind", ["toggle", "sensor"])
 def test_on_kill_stops_the_request_in_flight_and_closes_the_connection(monkeypatch, kind):
     with HostileServer(hang()) as server:
         monkeypatch.setenv(
@@ -80,10 +80,10 @@ async def test_a_cancelled_trigger_closes_its_connections(monkeypatch):
         tasks = [asyncio.create_task(anext(trigger.run())) for trigger in triggers]
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 5
-        while server.open_connections < 3:
+        while server.open_connections < 1:
             assert loop.time() < deadline, f"{server.open_connections} connections open"
             await asyncio.sleep(0.01)
-        assert server.accepted == 3
+        assert server.accepted == 1, "the three triggers share one poll (one inventory request)"
         for task in tasks:
             task.cancel()
         for task in tasks:
