@@ -54,12 +54,21 @@ def test_create_is_idempotent_and_adopts(ld_connection, emulator, context):
     assert len(emulator.calls_to("POST")) == 1
 
 
-def test_create_retry_after_lost_answer_converges(ld_connection, emulator, context):
+def test_create_after_lost_answer_converges_in_the_same_attempt(ld_connection, emulator, context):
     emulator.inject_fault("POST", "/api/v2/destinations/proj/prod", drop="after")
-    with pytest.raises(LaunchDarklyConnectionError):
+    created = create_op().execute(context)
+    assert created["action"] == "created"
+    assert create_op().execute(context)["action"] == "adopted"
+    assert len(emulator.destinations) == 1
+    assert len(emulator.calls_to("POST")) == 1, "the POST is never repeated"
+
+
+def test_create_after_a_dropped_request_fails_clearly_and_the_retry_creates(ld_connection, emulator, context):
+    emulator.inject_fault("POST", "/api/v2/destinations/proj/prod", drop="before")
+    with pytest.raises(LaunchDarklyConnectionError, match="may have been applied"):
         create_op().execute(context)
-    retried = create_op().execute(context)
-    assert retried["action"] == "adopted"
+    assert emulator.destinations == []
+    assert create_op().execute(context)["action"] == "created"
     assert len(emulator.destinations) == 1
 
 
