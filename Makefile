@@ -57,3 +57,10 @@ bench:
 	test -x .venv-bench/bin/uv || { $(PYTHON) -m venv .venv-bench && .venv-bench/bin/python -m pip install --quiet --upgrade pip uv; }
 	.venv-bench/bin/uv pip install --quiet --compile-bytecode --python .venv-bench/bin/python -e . apache-airflow-providers-http launchdarkly-api
 	.venv-bench/bin/python -m benchmarks $(BENCH_ARGS)
+
+## The end-to-end suite on the CeleryExecutor: installs Debian's redis-server (scripts/install-redis.sh),
+## then starts Redis, two Celery workers, the triggerer, scheduler, DAG processor and API server.
+.PHONY: e2e-celery
+e2e-celery: $(STAMP)
+	bash scripts/install-redis.sh
+	E2E_CELERY=1 $(BIN)/python -m pytest tests/e2e_celery $(PYTEST_ARGS)
