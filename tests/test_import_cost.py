@@ -121,7 +121,9 @@ def test_parsing_a_dag_imports_nothing_heavy_and_opens_no_connection(tmp_path):
     assert heavy == [], f"the DAG file imported {heavy}"
     assert "jsonpatch" not in result["loaded"]
     assert "requests" not in result["loaded"]
-    assert [n for n in result["loaded"] if n.startswith("airflow.providers.openlineage")] == []
+    # Airflow reads every installed provider's metadata (``get_provider_info``); nothing more of OpenLineage.
+    lineage = [n for n in result["loaded"] if n.startswith("airflow.providers.openlineage.")]
+    assert lineage in ([], ["airflow.providers.openlineage.get_provider_info"]), lineage
 
 
 def test_names_moved_out_of_module_scope_are_still_importable():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -124,10 +125,20 @@ def test_operators_without_a_result_report_no_lineage():
     assert (lineage.inputs, lineage.outputs) == ([], [])
 
 
+def _copy_metadata_db(tmp_path: Path) -> str:
+    """Copy the session's migrated SQLite database, so the child process never writes the shared one."""
+    source = Path(os.environ["AIRFLOW_HOME"]) / "airflow.db"
+    target = tmp_path / "airflow.db"
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    return f"sqlite:///{target}"
+
+
 def _run_dag_with_file_transport(tmp_path: Path, base_url: str) -> list[dict]:
     events_file = tmp_path / "openlineage.ndjson"
     env = {
         **os.environ,
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": _copy_metadata_db(tmp_path),
         "AIRFLOW__CORE__DAGS_FOLDER": str(LINEAGE_DAGS),
         "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(
             {"type": "file", "log_file_path": str(events_file), "append": True}
