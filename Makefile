@@ -92,3 +92,10 @@ mutate:
 	started=$$(date +%s); .venv-mutation/bin/mutmut run --max-children $(MUTATE_WORKERS) $(MUTATE_ARGS) \
 		&& echo $$(( $$(date +%s) - started )) > mutants/run-seconds
 	.venv-mutation/bin/python scripts/mutation_report.py
+
+## The end-to-end suite on the CeleryExecutor: installs Debian's redis-server (scripts/install-redis.sh),
+## then starts Redis, two Celery workers, the triggerer, scheduler, DAG processor and API server.
+.PHONY: e2e-celery
+e2e-celery: $(STAMP)
+	bash scripts/install-redis.sh
+	E2E_CELERY=1 $(BIN)/python -m pytest tests/e2e_celery $(PYTEST_ARGS)

@@ -90,9 +90,10 @@ RUNTIME_MODULES = (
     "airflow_provider_ld.triggers.destinations",
     "airflow_provider_ld.readiness",
     "airflow_provider_ld.connection",
+    "airflow_provider_ld.lineage",
 )
 #: Third-party libraries a DAG file must not pull in (some, like httpx and pydantic, Airflow loads itself).
-HEAVY_LIBRARIES = ("requests", "urllib3", "httpx", "jsonpatch", "pydantic", "aiohttp")
+HEAVY_LIBRARIES = ("requests", "urllib3", "httpx", "jsonpatch", "pydantic", "aiohttp", "openlineage")
 
 
 def parse_in_fresh_process(tmp_path: Path) -> dict:
@@ -123,6 +124,9 @@ def test_parsing_a_dag_imports_nothing_heavy_and_opens_no_connection(tmp_path):
     assert heavy == [], f"the DAG file imported {heavy}"
     assert "jsonpatch" not in result["loaded"]
     assert "requests" not in result["loaded"]
+    # Airflow reads every installed provider's metadata (``get_provider_info``); nothing more of OpenLineage.
+    lineage = [n for n in result["loaded"] if n.startswith("airflow.providers.openlineage.")]
+    assert lineage in ([], ["airflow.providers.openlineage.get_provider_info"]), lineage
 
 
 def test_names_moved_out_of_module_scope_are_still_importable():

@@ -123,6 +123,7 @@ class LaunchDarklyBaseOperator(BaseOperator):
         :param destination: the destination as the API last returned it.
         :param url: the UI link.
         """
+        self._lineage_source = (action, destination, url)
         return {
             "action": action,
             "destination_id": destination.id,
@@ -160,6 +161,26 @@ class LaunchDarklyBaseOperator(BaseOperator):
         if "hook" in self.__dict__:
             self.log.info("Task killed: stopping the LaunchDarkly request in flight")
             self.hook.abort()
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """
+        Report the LaunchDarkly event stream as input and the destination's sink as output (OpenLineage).
+
+        Called by ``apache-airflow-providers-openlineage`` after the task succeeded; the lineage module
+        (and OpenLineage) is imported only here. A task that deleted or found no destination reports none.
+
+        :param task_instance: the finished task instance (unused: the task keeps what it did).
+        :return: an ``OperatorLineage``.
+        """
+        from airflow.providers.openlineage.extractors import OperatorLineage
+
+        source = getattr(self, "_lineage_source", None)
+        if source is None or source[0] == "deleted":
+            return OperatorLineage()
+        from airflow_provider_ld.lineage import operator_lineage
+
+        action, destination, url = source
+        return operator_lineage(url, self.project_key, self.environment_key, destination, action)
 
     def close_hook(self) -> None:
         """Close the hook's pooled connections, if a hook was built."""
