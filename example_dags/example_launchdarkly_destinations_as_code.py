@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from airflow.exceptions import AirflowOptionalProviderFeatureException
 from airflow.providers.standard.operators.python import ShortCircuitOperator
 from airflow.sdk import DAG, Param
 
@@ -22,7 +23,7 @@ from airflow_provider_ld.operators.fleet import (
 
 try:  # shipped with the standard provider since Airflow 3.1
     from airflow.providers.standard.operators.hitl import ApprovalOperator
-except ImportError:  # pragma: no cover - depends on the installed standard provider
+except (ImportError, AirflowOptionalProviderFeatureException):  # the standard provider has it from Airflow 3.1
     ApprovalOperator = None
 
 MANIFEST = "launchdarkly_destinations.yaml"  # relative to this file's folder
