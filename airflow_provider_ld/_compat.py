@@ -125,10 +125,10 @@ def connection_form_widgets(fields: dict[str, dict[str, Any]]) -> dict[str, Any]
 
 
 __all__ = [
+    "AIRFLOW_VERSION",
     "AIRFLOW_V_3_1_PLUS",
     "AIRFLOW_V_3_2_PLUS",
     "AIRFLOW_V_3_3_PLUS",
-    "AIRFLOW_VERSION",
     "AirflowException",
     "AirflowFailException",
     "AirflowSensorTimeout",

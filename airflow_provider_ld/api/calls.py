@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -233,6 +234,46 @@ def body_too_large_error(request: ApiRequest, status: int | None) -> LaunchDarkl
         path=request.path,
         status_code=status,
     )
+
+
+#: Bytes read from a streamed answer at a time.
+READ_CHUNK_BYTES = 64 * 1024
+
+
+class CappedBody:
+    """
+    Collect a streamed answer's body, refusing one larger than :data:`MAX_RESPONSE_BYTES`.
+
+    The sync and async hooks feed it the chunks their transports read.
+
+    :param request: the call, for the error.
+    :param status: the answer's HTTP status.
+    :param headers: the answer's headers (an announced ``Content-Length`` over the limit is refused at once).
+    :raises LaunchDarklyServerError: when the announced length exceeds the limit.
+    """
+
+    def __init__(self, request: ApiRequest, status: int, headers: Mapping[str, str]) -> None:
+        self._request, self._status = request, status
+        self._chunks: list[bytes] = []
+        self._size = 0
+        announced = headers.get("Content-Length", "")
+        if announced.isdigit() and int(announced) > MAX_RESPONSE_BYTES:
+            raise body_too_large_error(request, status)
+
+    def add(self, chunk: bytes) -> None:
+        """
+        Keep one chunk.
+
+        :raises LaunchDarklyServerError: when the body read so far exceeds the limit.
+        """
+        self._size += len(chunk)
+        if self._size > MAX_RESPONSE_BYTES:
+            raise body_too_large_error(self._request, self._status)
+        self._chunks.append(chunk)
+
+    def content(self) -> bytes:
+        """Return the body read."""
+        return b"".join(self._chunks)
 
 
 def _error_fields(content: bytes) -> tuple[str | None, str, str | None]:

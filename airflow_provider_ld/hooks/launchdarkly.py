@@ -10,12 +10,12 @@ from typing import Any
 from airflow_provider_ld._compat import BaseHook, connection_form_widgets, mask_secret
 from airflow_provider_ld.api import operations
 from airflow_provider_ld.api.calls import (
-    MAX_RESPONSE_BYTES,
+    READ_CHUNK_BYTES,
     USER_AGENT,
     ApiRequest,
+    CappedBody,
     DeadlineExceeded,
     attempt_deadline,
-    body_too_large_error,
     final_error,
     parse_response,
     request_headers,
@@ -674,19 +674,12 @@ def classify_transport_error(error: Exception) -> TransportFailure:
 
 def _read_capped(request: ApiRequest, response: Any) -> bytes:
     """
-    Read a streamed answer's body, refusing one larger than :data:`MAX_RESPONSE_BYTES`.
+    Read a streamed ``requests`` answer's body within :data:`MAX_RESPONSE_BYTES` (see :class:`CappedBody`).
 
     :param request: the call, for the error.
     :param response: a ``requests.Response`` opened with ``stream=True``.
-    :raises LaunchDarklyServerError: when the body (announced or decoded) exceeds the limit.
     """
-    announced = response.headers.get("Content-Length", "")
-    if announced.isdigit() and int(announced) > MAX_RESPONSE_BYTES:
-        raise body_too_large_error(request, response.status_code)
-    chunks, size = [], 0
-    for chunk in response.iter_content(chunk_size=64 * 1024):
-        size += len(chunk)
-        if size > MAX_RESPONSE_BYTES:
-            raise body_too_large_error(request, response.status_code)
-        chunks.append(chunk)
-    return b"".join(chunks)
+    body = CappedBody(request, response.status_code, response.headers)
+    for chunk in response.iter_content(chunk_size=READ_CHUNK_BYTES):
+        body.add(chunk)
+    return body.content()

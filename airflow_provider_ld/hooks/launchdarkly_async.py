@@ -24,12 +24,12 @@ import httpx
 from airflow_provider_ld._compat import BaseHook, aextra_dejson, aget_connection, amask_secret
 from airflow_provider_ld.api import operations
 from airflow_provider_ld.api.calls import (
-    MAX_RESPONSE_BYTES,
+    READ_CHUNK_BYTES,
     USER_AGENT,
     ApiRequest,
+    CappedBody,
     DeadlineExceeded,
     attempt_deadline,
-    body_too_large_error,
     final_error,
     parse_response,
     request_headers,
@@ -156,22 +156,15 @@ async def _release_client(loop: asyncio.AbstractEventLoop, base_url: str, client
 
 async def _read_capped(request: ApiRequest, response: httpx.Response) -> bytes:
     """
-    Read a streamed answer's body, refusing one larger than :data:`MAX_RESPONSE_BYTES`.
+    Read a streamed ``httpx`` answer's body within :data:`MAX_RESPONSE_BYTES` (see :class:`CappedBody`).
 
     :param request: the call, for the error.
     :param response: an ``httpx.Response`` sent with ``stream=True``.
-    :raises LaunchDarklyServerError: when the body (announced or decoded) exceeds the limit.
     """
-    announced = response.headers.get("Content-Length", "")
-    if announced.isdigit() and int(announced) > MAX_RESPONSE_BYTES:
-        raise body_too_large_error(request, response.status_code)
-    chunks, size = [], 0
-    async for chunk in response.aiter_bytes(64 * 1024):
-        size += len(chunk)
-        if size > MAX_RESPONSE_BYTES:
-            raise body_too_large_error(request, response.status_code)
-        chunks.append(chunk)
-    return b"".join(chunks)
+    body = CappedBody(request, response.status_code, response.headers)
+    async for chunk in response.aiter_bytes(READ_CHUNK_BYTES):
+        body.add(chunk)
+    return body.content()
 
 
 class LaunchDarklyAsyncHook(BaseHook):
