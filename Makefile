@@ -22,8 +22,9 @@ MATRIX_LOWEST := 3.0.6
 MATRIX_BETWEEN := 3.1.8 3.2.2
 
 DOCS_STAMP := $(VENV)/.installed-docs
+LINT_STAMP := $(VENV)/.installed-lint
 
-.PHONY: venv test test-older test-matrix constraints demo emulator docs clean
+.PHONY: venv test test-older test-matrix constraints demo emulator docs check format clean
 
 venv: $(STAMP)
 
@@ -69,6 +70,21 @@ docs: $(DOCS_STAMP)
 $(DOCS_STAMP): $(STAMP)
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test,docs]'
 	touch $(DOCS_STAMP)
+
+## Formatting, lint (ruff) and static types (mypy, strict on the package); installs the lint extra into .venv.
+check: $(LINT_STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+## Rewrite the code in the project's format and apply ruff's safe fixes.
+format: $(LINT_STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+$(LINT_STAMP): $(STAMP)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test,lint]'
+	touch $(LINT_STAMP)
 
 clean:
 	rm -rf .venv .venv-3.* .pytest_cache .hypothesis site

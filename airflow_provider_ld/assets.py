@@ -19,7 +19,9 @@ def _check_key(field: str, value: Any) -> None:
     validate_key(field, value)
 
 
-def destination_asset(project_key: str, environment_key: str, name: str, *, host: str = "app.launchdarkly.com") -> Any:
+def destination_asset(
+    project_key: str, environment_key: str, name: str, *, host: str = "app.launchdarkly.com"
+) -> Any:
     """
     Return the Asset for a named destination, for ``outlets=[...]`` and ``schedule=[...]``.
 

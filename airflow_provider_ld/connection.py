@@ -55,7 +55,9 @@ class ConnectionSettings:
                 "token: the connection has no API access token; put it in the connection's password",
                 field="password",
             )
-        _check_header_safe("token", "password", "the connection's password (the API access token)", self.token)
+        _check_header_safe(
+            "token", "password", "the connection's password (the API access token)", self.token
+        )
         if not isinstance(self.api_version, str) or not self.api_version.strip():
             raise LaunchDarklyValidationError(
                 "api_version: must be a dated version like '20240415' or 'beta'", field="api_version"
@@ -63,7 +65,11 @@ class ConnectionSettings:
         _check_header_safe("api_version", "api_version", "the api_version extra", self.api_version)
         _check_number("timeout", self.timeout, minimum=0, exclusive=True)
         _check_number("max_retry_wait", self.max_retry_wait, minimum=0)
-        if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int) or self.max_retries < 0:
+        if (
+            isinstance(self.max_retries, bool)
+            or not isinstance(self.max_retries, int)
+            or self.max_retries < 0
+        ):
             raise LaunchDarklyValidationError(
                 f"max_retries: must be an integer >= 0, got {self.max_retries!r}", field="max_retries"
             )
@@ -87,7 +93,9 @@ def normalise_base_url(value: Any) -> str:
     if value is None or (isinstance(value, str) and not value.strip()):
         return DEFAULT_BASE_URL
     if not isinstance(value, str):
-        raise LaunchDarklyValidationError(f"host: must be a URL string, got {type(value).__name__}", field="host")
+        raise LaunchDarklyValidationError(
+            f"host: must be a URL string, got {type(value).__name__}", field="host"
+        )
     text = value.strip()
     if "://" not in text:
         text = f"https://{text}"
@@ -183,7 +191,9 @@ def _check_number(name: str, value: Any, *, minimum: float, exclusive: bool = Fa
     ok = ok and (value > minimum if exclusive else value >= minimum)
     if not ok:
         bound = f"> {minimum}" if exclusive else f">= {minimum}"
-        raise LaunchDarklyValidationError(f"{name}: must be a finite number {bound}, got {value!r}", field=name)
+        raise LaunchDarklyValidationError(
+            f"{name}: must be a finite number {bound}, got {value!r}", field=name
+        )
 
 
 def _check_header_safe(name: str, field: str, what: str, value: str) -> None:

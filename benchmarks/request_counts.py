@@ -110,8 +110,10 @@ def _cases(emulator: Any) -> list[tuple[str, Callable[[], Any], Callable[[], Any
             nothing,
             create,
             1,
-            f"{lookup}; the API has no create-if-absent, so a second lookup after the POST settles a race "
-            "with another creator",
+            (
+                f"{lookup}; the API has no create-if-absent, so a second lookup after the POST settles a race "
+                "with another creator"
+            ),
         ),
         ("create (already exists)", seed, create, 1, ""),
         (

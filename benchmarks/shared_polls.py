@@ -75,7 +75,7 @@ def _per_trigger_class() -> type:
                         except LaunchDarklyNotFoundError:
                             found = None
                         outcome = self._decide(found, checks)
-                    except Exception as err:  # noqa: BLE001 - as the former loop did
+                    except Exception as err:
                         outcome = self._fail(err, checks)
                     if isinstance(outcome, dict):
                         break

@@ -23,7 +23,10 @@ from airflow_provider_ld.operators.fleet import (
 
 try:  # shipped with the standard provider since Airflow 3.1
     from airflow.providers.standard.operators.hitl import ApprovalOperator
-except (ImportError, AirflowOptionalProviderFeatureException):  # the standard provider has it from Airflow 3.1
+except (
+    ImportError,
+    AirflowOptionalProviderFeatureException,
+):  # the standard provider has it from Airflow 3.1
     ApprovalOperator = None
 
 MANIFEST = "launchdarkly_destinations.yaml"  # relative to this file's folder

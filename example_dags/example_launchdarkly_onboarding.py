@@ -76,7 +76,9 @@ with DAG(
         """
         setup_result = result.get("setup") or {}
         script = setup_result.get("script") or ""
-        print(f"{result['environment_key']}: {result['action']}; {len(script.splitlines())} SQL statements to apply")
+        print(
+            f"{result['environment_key']}: {result['action']}; {len(script.splitlines())} SQL statements to apply"
+        )
         return {"environment_key": result["environment_key"], "public_key": setup_result.get("publicKey")}
 
     handover = apply_setup_script.expand(result=setup.output)

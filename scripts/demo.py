@@ -38,7 +38,7 @@ def airflow_env(home: str, base_url: str) -> dict[str, str]:
 
 def run(args: list[str], env: dict[str, str], log: Path) -> int:
     with log.open("a") as handle:
-        return subprocess.run(args, env=env, stdout=handle, stderr=subprocess.STDOUT).returncode
+        return subprocess.run(args, env=env, stdout=handle, stderr=subprocess.STDOUT, check=False).returncode
 
 
 def provider_log_lines(text: str) -> list[str]:
@@ -71,9 +71,13 @@ def report(emulator, log: Path, returncode: int) -> None:
     print("\nDestinations now in the emulator:")
     for destination in emulator.destinations:
         environment = destination["_links"]["self"]["href"].split("/")[5]
-        print(f"  {environment:<11} {destination['kind']:<13} {destination['name']:<17} on={destination['on']}")
+        print(
+            f"  {environment:<11} {destination['kind']:<13} {destination['name']:<17} on={destination['on']}"
+        )
     leaked = [secret for secret in (TOKEN, WRITE_KEY) if secret in text]
-    print(f"\nSecrets in the task logs: {'LEAKED ' + ', '.join(leaked) if leaked else 'none (token and write key masked)'}")
+    print(
+        f"\nSecrets in the task logs: {'LEAKED ' + ', '.join(leaked) if leaked else 'none (token and write key masked)'}"
+    )
 
 
 def main() -> int:

@@ -199,8 +199,11 @@ def check(mutants: list[Mutant], diffs: dict[str, str]) -> list[str]:
     problems = []
     not_run = [mutant for mutant in mutants if mutant.status not in DETECTED and mutant.status != SURVIVED]
     if not_run:
-        problems.append(f"{len(not_run)} mutants were not run to the end (statuses: "
-                        + ", ".join(sorted({mutant.status for mutant in not_run})) + ")")
+        problems.append(
+            f"{len(not_run)} mutants were not run to the end (statuses: "
+            + ", ".join(sorted({mutant.status for mutant in not_run}))
+            + ")"
+        )
     for mutant in mutants:
         if mutant.status != SURVIVED:
             continue

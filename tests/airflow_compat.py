@@ -29,7 +29,9 @@ else:  # Airflow 3.0 and 3.1
     from airflow.exceptions import AirflowRescheduleException, TaskDeferred  # type: ignore[no-redef]
 
 #: For tests of an Airflow API that older supported releases do not have (the provider falls back there).
-requires_airflow_3_1 = pytest.mark.skipif(not AIRFLOW_V_3_1_PLUS, reason="the API under test exists from Airflow 3.1")
+requires_airflow_3_1 = pytest.mark.skipif(
+    not AIRFLOW_V_3_1_PLUS, reason="the API under test exists from Airflow 3.1"
+)
 
 
 def dagbag_module() -> Any:
@@ -78,11 +80,11 @@ def task_runtime_hooks() -> Any:
 
 
 __all__ = [
+    "AIRFLOW_VERSION",
     "AIRFLOW_V_3_1_7_PLUS",
     "AIRFLOW_V_3_1_PLUS",
     "AIRFLOW_V_3_2_PLUS",
     "AIRFLOW_V_3_3_PLUS",
-    "AIRFLOW_VERSION",
     "AirflowRescheduleException",
     "AirflowSensorTimeout",
     "TaskDeferred",

@@ -14,7 +14,7 @@ os.environ["AIRFLOW__CORE__TEST_CONNECTION"] = "Enabled"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).resolve().parents[1] / "example_dags")
 os.environ.pop("AIRFLOW_CONN_LAUNCHDARKLY_DEFAULT", None)
 
-import pytest  # noqa: E402
+import pytest
 
 TOKEN = "api-test-token-4f1c2e9a"
 

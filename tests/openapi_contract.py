@@ -81,8 +81,16 @@ def _accept_merge_patch_on_destinations(spec: dict[str, Any]) -> None:
     body["content"]["application/json"]["schema"] = {
         "anyOf": [
             json_patch,
-            {"type": "object", "required": ["patch"], "properties": {"comment": {"type": "string"}, "patch": json_patch}},
-            {"type": "object", "required": ["merge"], "properties": {"comment": {"type": "string"}, "merge": merge_patch}},
+            {
+                "type": "object",
+                "required": ["patch"],
+                "properties": {"comment": {"type": "string"}, "patch": json_patch},
+            },
+            {
+                "type": "object",
+                "required": ["merge"],
+                "properties": {"comment": {"type": "string"}, "merge": merge_patch},
+            },
             merge_patch,
         ]
     }

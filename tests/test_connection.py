@@ -94,7 +94,9 @@ def test_settings_from_connection_reads_extras_and_overrides():
         conn_type="launchdarkly",
         host="app.eu.launchdarkly.com",
         password="tok-abcdef",
-        extra=json.dumps({"api_version": "20220603", "timeout": "12.5", "max_retries": 2, "max_retry_wait": 30}),
+        extra=json.dumps(
+            {"api_version": "20220603", "timeout": "12.5", "max_retries": 2, "max_retry_wait": 30}
+        ),
     )
     settings = settings_from_connection(conn, timeout=4, max_retries=None)
     assert settings.base_url == "https://app.eu.launchdarkly.com"
@@ -112,17 +114,24 @@ def test_settings_defaults():
     assert (settings.timeout, settings.max_retries, settings.max_retry_wait) == (30.0, 5, 120.0)
 
 
-
 def test_port_field_is_appended_to_host():
-    conn = Connection(conn_id="ld", conn_type="launchdarkly", host="127.0.0.1", port=8765, password="tok-abcdef")
+    conn = Connection(
+        conn_id="ld", conn_type="launchdarkly", host="127.0.0.1", port=8765, password="tok-abcdef"
+    )
     assert settings_from_connection(conn).base_url == "https://127.0.0.1:8765"
-    conn = Connection(conn_id="ld", conn_type="launchdarkly", host="http://127.0.0.1", port=8765, password="tok-x")
+    conn = Connection(
+        conn_id="ld", conn_type="launchdarkly", host="http://127.0.0.1", port=8765, password="tok-x"
+    )
     assert settings_from_connection(conn).base_url == "http://127.0.0.1:8765"
 
 
 @pytest.mark.parametrize(
     ("extra", "field"),
-    [({"timeout": "soon"}, "timeout"), ({"max_retries": "2.5"}, "max_retries"), ({"max_retries": True}, "max_retries")],
+    [
+        ({"timeout": "soon"}, "timeout"),
+        ({"max_retries": "2.5"}, "max_retries"),
+        ({"max_retries": True}, "max_retries"),
+    ],
 )
 def test_bad_extras_name_the_field(extra, field):
     conn = Connection(conn_id="ld", conn_type="launchdarkly", password="tok-abcdef", extra=json.dumps(extra))
@@ -150,7 +159,8 @@ def test_connection_from_environment_variable(monkeypatch, form):
 
 def test_missing_token_fails_before_any_request(monkeypatch):
     monkeypatch.setenv(
-        "AIRFLOW_CONN_LAUNCHDARKLY_DEFAULT", json.dumps({"conn_type": "launchdarkly", "host": "app.launchdarkly.com"})
+        "AIRFLOW_CONN_LAUNCHDARKLY_DEFAULT",
+        json.dumps({"conn_type": "launchdarkly", "host": "app.launchdarkly.com"}),
     )
     with pytest.raises(LaunchDarklyValidationError, match="no API access token"):
         LaunchDarklyHook().get_caller_identity()
@@ -176,4 +186,7 @@ def test_every_default_has_one_source():
         defaults.DEFAULT_MAX_RETRY_WAIT,
     )
     policy = RetryPolicy()
-    assert (policy.max_retries, policy.max_wait) == (defaults.DEFAULT_MAX_RETRIES, defaults.DEFAULT_MAX_RETRY_WAIT)
+    assert (policy.max_retries, policy.max_wait) == (
+        defaults.DEFAULT_MAX_RETRIES,
+        defaults.DEFAULT_MAX_RETRY_WAIT,
+    )

@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 from airflow_provider_ld import __version__
 from airflow_provider_ld.get_provider_info import get_provider_info
 from tests.airflow_compat import task_runtime_hooks
@@ -19,7 +18,12 @@ AIRFLOW = str(Path(sys.executable).parent / "airflow")
 
 def run_airflow(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [AIRFLOW, *args], capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})}
+        [AIRFLOW, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+        check=False,
     )
 
 
@@ -71,7 +75,9 @@ def test_airflow_cli_tests_the_connection_against_the_emulator(launchdarkly_emul
 def test_airflow_cli_reports_a_refused_token(launchdarkly_emulator):
     env = {
         "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
-        "AIRFLOW_CONN_LAUNCHDARKLY_DEFAULT": connection_json(launchdarkly_emulator.base_url, token="wrong-token-zz"),
+        "AIRFLOW_CONN_LAUNCHDARKLY_DEFAULT": connection_json(
+            launchdarkly_emulator.base_url, token="wrong-token-zz"
+        ),
     }
     result = run_airflow("connections", "test", "launchdarkly_default", env=env)
     output = result.stdout + result.stderr
@@ -97,4 +103,6 @@ def test_provider_info_modules_and_links_import():
 def test_providers_manager_registers_the_extra_link():
     from airflow.providers_manager import ProvidersManager
 
-    assert "airflow_provider_ld.links.LaunchDarklyDestinationLink" in ProvidersManager().extra_links_class_names
+    assert (
+        "airflow_provider_ld.links.LaunchDarklyDestinationLink" in ProvidersManager().extra_links_class_names
+    )

@@ -22,12 +22,22 @@ PROCESS_CACHES = {
     ("hooks/launchdarkly_async.py", "_SSL_CONTEXT"),
 }
 #: Calls that would write or keep files between tasks.
-FILE_CALLS = {"open", "write_text", "write_bytes", "mkstemp", "mkdtemp", "NamedTemporaryFile", "TemporaryDirectory"}
+FILE_CALLS = {
+    "open",
+    "write_text",
+    "write_bytes",
+    "mkstemp",
+    "mkdtemp",
+    "NamedTemporaryFile",
+    "TemporaryDirectory",
+}
 
 
 def provider_modules() -> list[Path]:
     """Every module that runs in Airflow (the emulator in ``testing/`` is a test tool, not run by tasks)."""
-    return [path for path in sorted(PACKAGE.rglob("*.py")) if "testing" not in path.relative_to(PACKAGE).parts]
+    return [
+        path for path in sorted(PACKAGE.rglob("*.py")) if "testing" not in path.relative_to(PACKAGE).parts
+    ]
 
 
 def test_the_only_rebound_module_globals_are_reviewed_process_caches():

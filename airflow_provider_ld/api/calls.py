@@ -162,7 +162,9 @@ def error_class_for(status: int) -> type[LaunchDarklyError]:
     return LaunchDarklyServerError if status >= 500 else LaunchDarklyError
 
 
-def error_from_response(request: ApiRequest, status: int, content: bytes, *, note: str = "") -> LaunchDarklyError:
+def error_from_response(
+    request: ApiRequest, status: int, content: bytes, *, note: str = ""
+) -> LaunchDarklyError:
     """
     Build the error for a non-2xx answer from the API's ``{code, message, id}`` body.
 
@@ -179,7 +181,12 @@ def error_from_response(request: ApiRequest, status: int, content: bytes, *, not
     if note:
         message = f"{message}; {note}"
     return error_class_for(status)(
-        message, method=request.method, path=request.path, status_code=status, code=code, request_id=request_id
+        message,
+        method=request.method,
+        path=request.path,
+        status_code=status,
+        code=code,
+        request_id=request_id,
     )
 
 

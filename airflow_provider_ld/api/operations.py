@@ -98,13 +98,19 @@ def create_destination(
     checked = validate_destination_config(kind, config, allow_unknown=allow_unknown_kind)
     body: dict[str, Any] = {
         "kind": kind,
-        "config": _json_safe("config", checked.to_request() if isinstance(checked, DestinationConfig) else checked),
+        "config": _json_safe(
+            "config", checked.to_request() if isinstance(checked, DestinationConfig) else checked
+        ),
         "on": validate_bool("on", on),
     }
     if validate_name("name", name) is not None:
         body["name"] = name
     return ApiRequest(
-        "postDestination", "POST", f"{DESTINATIONS}/{project}/{environment}", body=body, response_model=Destination
+        "postDestination",
+        "POST",
+        f"{DESTINATIONS}/{project}/{environment}",
+        body=body,
+        response_model=Destination,
     )
 
 
@@ -133,18 +139,24 @@ def patch_destination(
     operations = _json_safe("patch", validate_json_patch(patch)) if patch is not None else None
     body = patch_body(operations, _json_safe("merge_patch", merge_patch), comment)
     guarded = operations is not None and is_version_guarded(operations)
-    return ApiRequest("patchDestination", "PATCH", path, body=body, idempotent=guarded, response_model=Destination)
+    return ApiRequest(
+        "patchDestination", "PATCH", path, body=body, idempotent=guarded, response_model=Destination
+    )
 
 
 def delete_destination(project_key: str, environment_key: str, destination_id: str) -> ApiRequest:
     """``DELETE /api/v2/destinations/{projectKey}/{environmentKey}/{id}`` (deleteDestination)."""
-    return ApiRequest("deleteDestination", "DELETE", _destination_path(project_key, environment_key, destination_id))
+    return ApiRequest(
+        "deleteDestination", "DELETE", _destination_path(project_key, environment_key, destination_id)
+    )
 
 
 # Warehouse setup
 
 
-def generate_warehouse_key_pair(project_key: str | None = None, environment_key: str | None = None) -> ApiRequest:
+def generate_warehouse_key_pair(
+    project_key: str | None = None, environment_key: str | None = None
+) -> ApiRequest:
     """
     Generate a Snowflake key pair: the account-wide route, or with both keys the project/environment one.
 
@@ -234,7 +246,9 @@ def complete_warehouse_setup(
 # Integration delivery configurations (beta)
 
 
-def list_delivery_configurations(project_key: str | None = None, environment_key: str | None = None) -> ApiRequest:
+def list_delivery_configurations(
+    project_key: str | None = None, environment_key: str | None = None
+) -> ApiRequest:
     """
     List delivery configurations: all of them, or with both keys those of one environment.
 
@@ -274,7 +288,8 @@ def create_delivery_configuration(
     parts = _keys(project_key=project_key, environment_key=environment_key, integration_key=integration_key)
     body: dict[str, Any] = {
         "config": _json_safe(
-            "config", validate_delivery_config(integration_key, config, allow_unknown=allow_unknown_integration)
+            "config",
+            validate_delivery_config(integration_key, config, allow_unknown=allow_unknown_integration),
         ),
         "on": validate_bool("on", on),
     }
@@ -294,7 +309,9 @@ def create_delivery_configuration(
     )
 
 
-def _delivery_path(project_key: str, environment_key: str, integration_key: str, configuration_id: str) -> str:
+def _delivery_path(
+    project_key: str, environment_key: str, integration_key: str, configuration_id: str
+) -> str:
     parts = _keys(
         project_key=project_key,
         environment_key=environment_key,

@@ -145,7 +145,12 @@ def comparable_config(
                 uncompared.append(key)
                 if not stand_in_agrees(value, desired[key]):
                     disagreeing.append(key)
-        elif key == "userIdentity" and kind == "mparticle" and key not in desired and desired.get("userIdentities"):
+        elif (
+            key == "userIdentity"
+            and kind == "mparticle"
+            and key not in desired
+            and desired.get("userIdentities")
+        ):
             result[key] = value
     return ConfigComparison(result, tuple(uncompared), tuple(disagreeing))
 

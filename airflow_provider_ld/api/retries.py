@@ -124,7 +124,9 @@ class RetryPolicy:
         step = min(self.max_delay, first_step * 2 ** (retry_number - 1))
         return step * (0.5 + self.jitter() / 2)
 
-    def decide(self, retry_number: int, attempt: Attempt, *, idempotent: bool, waited: float) -> RetryDecision:
+    def decide(
+        self, retry_number: int, attempt: Attempt, *, idempotent: bool, waited: float
+    ) -> RetryDecision:
         """
         Decide whether to make retry number ``retry_number`` after ``attempt`` failed.
 
@@ -140,7 +142,9 @@ class RetryPolicy:
         wait, source = self.wait_before(retry_number, attempt)
         if waited + wait > self.max_wait:
             return RetryDecision(
-                False, wait, f"waiting {wait:.1f} s ({source}) would exceed the {self.max_wait:g} s retry budget"
+                False,
+                wait,
+                f"waiting {wait:.1f} s ({source}) would exceed the {self.max_wait:g} s retry budget",
             )
         return RetryDecision(True, wait, source)
 

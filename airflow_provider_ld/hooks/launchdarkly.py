@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from functools import cached_property
-from typing import Any
+from typing import Any, Self
 
 from airflow_provider_ld._compat import BaseHook, connection_form_widgets, mask_secret
 from airflow_provider_ld.api import operations
@@ -161,7 +161,7 @@ class LaunchDarklyHook(BaseHook):
             watchdog.expire_now()
         self.close()
 
-    def __enter__(self) -> LaunchDarklyHook:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -280,7 +280,9 @@ class LaunchDarklyHook(BaseHook):
         """
         check_scope(project_key, environment_key)
         return filter_destinations(
-            self.call(operations.list_destinations()).items, project_key=project_key, environment_key=environment_key
+            self.call(operations.list_destinations()).items,
+            project_key=project_key,
+            environment_key=environment_key,
         )
 
     def find_destinations(
@@ -405,12 +407,16 @@ class LaunchDarklyHook(BaseHook):
         if not patch:
             return current, False
         try:
-            updated = self.patch_destination(project_key, environment_key, destination_id, patch, comment=comment)
+            updated = self.patch_destination(
+                project_key, environment_key, destination_id, patch, comment=comment
+            )
         except LaunchDarklyConflictError as conflict:
             updated = self._settle_conflict(project_key, environment_key, destination_id, desired, conflict)
         return updated, True
 
-    def _comparable(self, current: Destination, desired: dict[str, Any], *, rotate_secrets: bool) -> dict[str, Any]:
+    def _comparable(
+        self, current: Destination, desired: dict[str, Any], *, rotate_secrets: bool
+    ) -> dict[str, Any]:
         """
         Return ``desired`` with its config made comparable with ``current`` (see :func:`comparable_config`).
 
@@ -418,7 +424,9 @@ class LaunchDarklyHook(BaseHook):
         """
         if "config" not in desired:
             return desired
-        comparison = comparable_config(current.kind, current.config, desired["config"], rotate_secrets=rotate_secrets)
+        comparison = comparable_config(
+            current.kind, current.config, desired["config"], rotate_secrets=rotate_secrets
+        )
         if comparison.uncompared:
             self.log.info(
                 "Destination %s: secret fields %s are stored obfuscated and were not compared or sent "
@@ -454,7 +462,9 @@ class LaunchDarklyHook(BaseHook):
         latest = self.get_destination(project_key, environment_key, destination_id)
         settled = desired
         if "config" in desired:
-            comparison = comparable_config(latest.kind, latest.config, desired["config"], rotate_secrets=False)
+            comparison = comparable_config(
+                latest.kind, latest.config, desired["config"], rotate_secrets=False
+            )
             if comparison.disagreeing:
                 raise conflict
             settled = {**desired, "config": comparison.desired}

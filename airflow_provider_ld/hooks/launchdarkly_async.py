@@ -345,7 +345,6 @@ class LaunchDarklyAsyncHook(BaseHook):
         )
         return Attempt(status=response.status_code, headers=dict(response.headers)), content, None
 
-
     # Data Export destinations (read-only: what triggers need)
 
     async def list_destinations(
@@ -372,7 +371,9 @@ class LaunchDarklyAsyncHook(BaseHook):
         :param name: exact destination name to match.
         :param kind: destination kind to match.
         """
-        return filter_destinations(await self.list_destinations(project_key, environment_key), name=name, kind=kind)
+        return filter_destinations(
+            await self.list_destinations(project_key, environment_key), name=name, kind=kind
+        )
 
     async def get_destination(
         self, project_key: str, environment_key: str, destination_id: str

@@ -169,7 +169,9 @@ WAREHOUSE_COMPLETE_KINDS: tuple[str, ...] = WAREHOUSE_KINDS
 KNOWN_KINDS: tuple[str, ...] = tuple(sorted({*DESTINATION_KINDS, *WAREHOUSE_KINDS}))
 
 
-def validate_kind(kind: Any, *, allowed: tuple[str, ...] = DESTINATION_KINDS, allow_unknown: bool = False) -> str:
+def validate_kind(
+    kind: Any, *, allowed: tuple[str, ...] = DESTINATION_KINDS, allow_unknown: bool = False
+) -> str:
     """
     Check a destination kind.
 
@@ -218,7 +220,8 @@ def validate_destination_config(
         return config
     if not isinstance(config, dict):
         raise LaunchDarklyValidationError(
-            f"config: must be an object (dict) of the kind's fields, got {type(config).__name__}", field="config"
+            f"config: must be an object (dict) of the kind's fields, got {type(config).__name__}",
+            field="config",
         )
     if model is None:
         return dict(config)

@@ -11,7 +11,14 @@ from airflow_provider_ld.models._base import ApiModel, ConfigHoldingModel, Link
 
 #: Required ``config`` fields per integration with the ``featureStore`` capability.
 INTEGRATION_REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
-    "akamai-edgeworkers": ("hostname", "namespaceId", "groupId", "clientSecret", "clientToken", "accessToken"),
+    "akamai-edgeworkers": (
+        "hostname",
+        "namespaceId",
+        "groupId",
+        "clientSecret",
+        "clientToken",
+        "accessToken",
+    ),
     "cloudflare": ("accountId", "namespaceId", "apiToken"),
     "convex": ("deploymentPayloadUrl", "componentApiToken"),
     "fastly": ("storeId", "apiToken"),
@@ -57,7 +64,9 @@ class DeliveryValidationResult(ApiModel):
     response_body: str | None = Field(default=None, alias="responseBody")
 
 
-def validate_delivery_config(integration_key: str, config: Any, *, allow_unknown: bool = False) -> dict[str, Any]:
+def validate_delivery_config(
+    integration_key: str, config: Any, *, allow_unknown: bool = False
+) -> dict[str, Any]:
     """
     Check a delivery configuration's ``config`` before it is sent.
 

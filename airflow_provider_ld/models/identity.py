@@ -28,7 +28,11 @@ class CallerIdentity(ApiModel):
         """One line for logs and connection tests: account, token and scope, without secrets."""
         parts = [f"account {self.account_id or 'unknown'}"]
         if self.token_name or self.token_kind:
-            parts.append(f"token {self.token_name or ''} ({self.token_kind or self.auth_kind or 'unknown kind'})".replace("  ", " "))
+            parts.append(
+                f"token {self.token_name or ''} ({self.token_kind or self.auth_kind or 'unknown kind'})".replace(
+                    "  ", " "
+                )
+            )
         if self.project_name or self.project_id:
             parts.append(f"project {self.project_name or self.project_id}")
         if self.environment_name or self.environment_id:

@@ -26,7 +26,17 @@ SECRET_FIELD_NAMES = frozenset(
     }
 )
 #: Substrings that mark a field as secret even when the API adds a field we do not know yet.
-_SECRET_NAME_HINTS = ("secret", "password", "token", "privatekey", "private_key", "apikey", "api_key", "writekey", "policykey")
+_SECRET_NAME_HINTS = (
+    "secret",
+    "password",
+    "token",
+    "privatekey",
+    "private_key",
+    "apikey",
+    "api_key",
+    "writekey",
+    "policykey",
+)
 REDACTED = "**********"
 
 
@@ -46,7 +56,9 @@ def hide_secrets(value: Any) -> Any:
     """
     if isinstance(value, dict):
         return {
-            key: SecretStr(item) if isinstance(item, str) and is_secret_field(str(key)) else hide_secrets(item)
+            key: SecretStr(item)
+            if isinstance(item, str) and is_secret_field(str(key))
+            else hide_secrets(item)
             for key, item in value.items()
         }
     if isinstance(value, list):

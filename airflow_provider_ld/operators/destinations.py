@@ -110,7 +110,9 @@ class _TargetedDestinationOperator(LaunchDarklyBaseOperator):
                 return self.hook.get_destination(self.project_key, self.environment_key, self.destination_id)
             except LaunchDarklyNotFoundError:
                 return None
-        matches = self.hook.find_destinations(self.project_key, self.environment_key, name=self.name, kind=self.kind)
+        matches = self.hook.find_destinations(
+            self.project_key, self.environment_key, name=self.name, kind=self.kind
+        )
         if len(matches) > 1:
             ids = ", ".join(match.id for match in matches)
             raise LaunchDarklyValidationError(
@@ -152,7 +154,13 @@ class LaunchDarklyCreateDestinationOperator(LaunchDarklyBaseOperator):
         (LaunchDarkly stores them obfuscated, so they are otherwise left as stored and never re-sent).
     """
 
-    template_fields: Sequence[str] = (*LaunchDarklyBaseOperator.template_fields, "kind", "name", "config", "on")
+    template_fields: Sequence[str] = (
+        *LaunchDarklyBaseOperator.template_fields,
+        "kind",
+        "name",
+        "config",
+        "on",
+    )
     template_fields_renderers = {"config": "json"}
 
     def __init__(
@@ -203,7 +211,9 @@ class LaunchDarklyCreateDestinationOperator(LaunchDarklyBaseOperator):
             self.close_hook()
 
     def _create_or_adopt(self) -> tuple[str, Destination]:
-        existing = self.hook.find_destinations(self.project_key, self.environment_key, name=self.name, kind=self.kind)
+        existing = self.hook.find_destinations(
+            self.project_key, self.environment_key, name=self.name, kind=self.kind
+        )
         if len(existing) > 1:
             raise LaunchDarklyValidationError(
                 f"name: {len(existing)} {self.kind} destinations are already named {self.name!r} in "
@@ -240,7 +250,9 @@ class LaunchDarklyCreateDestinationOperator(LaunchDarklyBaseOperator):
         :param created: the destination this task created, or ``None`` when the POST's answer was lost.
         :param lost: the connection error of a POST whose answer was lost.
         """
-        matches = self.hook.find_destinations(self.project_key, self.environment_key, name=self.name, kind=self.kind)
+        matches = self.hook.find_destinations(
+            self.project_key, self.environment_key, name=self.name, kind=self.kind
+        )
         if created is not None and all(match.id != created.id for match in matches):
             matches.append(created)  # not listed yet: the list may lag behind the create
         if not matches and lost is not None:
@@ -254,7 +266,9 @@ class LaunchDarklyCreateDestinationOperator(LaunchDarklyBaseOperator):
         if lost is not None and len(matches) == 1:
             self.log.info("The answer to the create was lost; it had created %s", winner.id)
             return "created", winner
-        self.log.info("Another task created %s with the same name and kind at the same time; adopting it", winner.id)
+        self.log.info(
+            "Another task created %s with the same name and kind at the same time; adopting it", winner.id
+        )
         return "adopted", winner
 
     def _delete_duplicate(self, duplicate: Destination) -> None:
@@ -308,7 +322,13 @@ class LaunchDarklyUpdateDestinationOperator(_TargetedDestinationOperator):
         secret (every run with it set sends the secrets again).
     """
 
-    template_fields: Sequence[str] = (*_TargetedDestinationOperator.template_fields, "config", "on", "new_name", "comment")
+    template_fields: Sequence[str] = (
+        *_TargetedDestinationOperator.template_fields,
+        "config",
+        "on",
+        "new_name",
+        "comment",
+    )
     template_fields_renderers = {"config": "json"}
 
     def __init__(
@@ -393,7 +413,12 @@ class LaunchDarklyToggleDestinationOperator(_TargetedDestinationOperator):
             url = self.push_destination_url(context)
             current = self.require_target()
             updated, changed = self.hook.update_destination(
-                self.project_key, self.environment_key, current.id, on=self.on, comment=self.comment, current=current
+                self.project_key,
+                self.environment_key,
+                current.id,
+                on=self.on,
+                comment=self.comment,
+                current=current,
             )
             action = ("turned on" if self.on else "turned off") if changed else "unchanged"
             self.log_action(action, updated, url)
@@ -442,7 +467,9 @@ class LaunchDarklyDeleteDestinationOperator(_TargetedDestinationOperator):
             url = self.push_destination_url(context)
             destination = self.find_target() if self.missing_ok else self.require_target()
             if destination is None:
-                self.log.info("No destination to delete in %s/%s; already gone", self.project_key, self.environment_key)
+                self.log.info(
+                    "No destination to delete in %s/%s; already gone", self.project_key, self.environment_key
+                )
                 return {
                     "action": "absent",
                     "destination_id": self.destination_id,

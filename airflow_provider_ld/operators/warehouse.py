@@ -116,7 +116,9 @@ class LaunchDarklyWarehouseSetupOperator(LaunchDarklyBaseOperator):
             script.script,
         )
         if script.redshift_iam_permissions_policy:
-            self.log.info("IAM permissions policy for the Redshift role:\n%s", script.redshift_iam_permissions_policy)
+            self.log.info(
+                "IAM permissions policy for the Redshift role:\n%s", script.redshift_iam_permissions_policy
+            )
         if script.redshift_iam_trust_policy:
             self.log.info("IAM trust policy for the Redshift role:\n%s", script.redshift_iam_trust_policy)
 
@@ -234,7 +236,9 @@ class LaunchDarklyCompleteWarehouseSetupOperator(LaunchDarklyBaseOperator):
             attempt += 1
 
     def _existing(self) -> list[Destination]:
-        return self.hook.find_destinations(self.project_key, self.environment_key, name=self.name, kind=self.kind)
+        return self.hook.find_destinations(
+            self.project_key, self.environment_key, name=self.name, kind=self.kind
+        )
 
 
 def _check_seconds(field: str, value: Any, *, allow_zero: bool) -> None:

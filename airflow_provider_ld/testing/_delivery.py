@@ -160,7 +160,9 @@ class DeliveryConfigStore:
     ) -> dict[str, Any]:
         """Return one configuration (404 when absent), the only answer that carries its ``config``."""
         with self._lock:
-            return self._find(project_key, environment_key, integration_key, config_id).to_rep(with_config=True)
+            return self._find(project_key, environment_key, integration_key, config_id).to_rep(
+                with_config=True
+            )
 
     def delete(self, project_key: str, environment_key: str, integration_key: str, config_id: str) -> None:
         """Delete one configuration (404 when absent)."""

@@ -22,7 +22,13 @@ DESTINATION_KINDS: tuple[str, ...] = (
 #: Kinds accepted by the guided warehouse ``setup`` route (its ``kind`` parameter text).
 WAREHOUSE_SETUP_KINDS: tuple[str, ...] = ("snowflake-v2", "redshift", "clickhouse")
 #: Kinds accepted by ``complete-setup`` (its parameter text: v23 lists four, v24 adds ``databricks``).
-WAREHOUSE_COMPLETE_KINDS: tuple[str, ...] = ("snowflake-v2", "bigquery", "clickhouse", "redshift", "databricks")
+WAREHOUSE_COMPLETE_KINDS: tuple[str, ...] = (
+    "snowflake-v2",
+    "bigquery",
+    "clickhouse",
+    "redshift",
+    "databricks",
+)
 
 #: Destination config fields LaunchDarkly stores but only answers obfuscated (the ones its Terraform
 #: provider preserves from the user's own configuration).
@@ -246,7 +252,9 @@ def validate_setup_kind(kind: str, allowed: tuple[str, ...] = WAREHOUSE_SETUP_KI
     :raises ApiError: 400 naming the kind.
     """
     if kind not in allowed:
-        raise bad_request(f"Unsupported warehouse destination kind {kind!r}; expected one of {', '.join(allowed)}")
+        raise bad_request(
+            f"Unsupported warehouse destination kind {kind!r}; expected one of {', '.join(allowed)}"
+        )
 
 
 def validate_complete_setup_kind(kind: str) -> None:

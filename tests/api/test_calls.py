@@ -65,7 +65,9 @@ def test_status_maps_to_error_class(status, error_class):
 def test_error_message_carries_method_path_status_code_message_and_request_id():
     body = json.dumps({"code": "not_found", "message": "Unknown destination", "id": "req-42"}).encode()
     error = error_from_response(REQUEST, 404, body)
-    assert str(error) == "GET /api/v2/destinations/p/e/d1 -> 404 not_found: Unknown destination (request req-42)"
+    assert (
+        str(error) == "GET /api/v2/destinations/p/e/d1 -> 404 not_found: Unknown destination (request req-42)"
+    )
     assert repr(error) == f"LaunchDarklyNotFoundError({str(error)!r})"
     assert (error.code, error.request_id) == ("not_found", "req-42")
 

@@ -24,7 +24,10 @@ from airflow_provider_ld.exceptions import LaunchDarklyValidationError
         ([{"op": "replace", "path": "/on"}], "patch[0].value"),
         ([{"op": "move", "path": "/a"}], "patch[0].from"),
         (["not-an-object"], "patch[0]"),
-        ([{"op": "test", "path": "/version", "value": 1}, {"op": "add", "path": "/a~9", "value": 1}], "patch"),
+        (
+            [{"op": "test", "path": "/version", "value": 1}, {"op": "add", "path": "/a~9", "value": 1}],
+            "patch",
+        ),
     ],
 )
 def test_invalid_patch_names_the_operation(patch, field):
@@ -78,7 +81,11 @@ json_values = st.recursive(
     max_leaves=12,
 )
 states = st.fixed_dictionaries(
-    {"name": st.text(max_size=10), "on": st.booleans(), "config": st.dictionaries(st.text(max_size=6), json_values, max_size=5)}
+    {
+        "name": st.text(max_size=10),
+        "on": st.booleans(),
+        "config": st.dictionaries(st.text(max_size=6), json_values, max_size=5),
+    }
 )
 
 
@@ -114,8 +121,15 @@ def test_comparable_config_keeps_obfuscated_and_omitted_secrets_as_stored():
 
     from airflow_provider_ld.api.patches import comparable_config
 
-    current = {"writeKey": SecretStr("seg****789"), "apiKey": SecretStr("abc****xyz"), "topic": "old", "gone": "x"}
-    result = comparable_config("segment", current, {"writeKey": "segment-key-789", "topic": "new"}, rotate_secrets=False)
+    current = {
+        "writeKey": SecretStr("seg****789"),
+        "apiKey": SecretStr("abc****xyz"),
+        "topic": "old",
+        "gone": "x",
+    }
+    result = comparable_config(
+        "segment", current, {"writeKey": "segment-key-789", "topic": "new"}, rotate_secrets=False
+    )
     assert result.desired == {"writeKey": current["writeKey"], "apiKey": current["apiKey"], "topic": "new"}
     assert result.uncompared == ("writeKey",)
     assert result.disagreeing == ()
@@ -140,7 +154,9 @@ def test_comparable_config_reports_a_visibly_different_secret_and_rotates_on_req
 def test_comparable_config_compares_secrets_the_api_shows_in_clear():
     from airflow_provider_ld.api.patches import comparable_config
 
-    result = comparable_config("segment", {"writeKey": "old-clear"}, {"writeKey": "new-clear"}, rotate_secrets=False)
+    result = comparable_config(
+        "segment", {"writeKey": "old-clear"}, {"writeKey": "new-clear"}, rotate_secrets=False
+    )
     assert result.desired == {"writeKey": "new-clear"} and result.uncompared == ()
 
 
@@ -153,7 +169,9 @@ def test_comparable_config_ignores_the_legacy_mparticle_identity_only_beside_use
     assert kept.desired == current
     dropped = comparable_config("mparticle", current, {"userIdentity": "email"}, rotate_secrets=False)
     assert dropped.desired == {"userIdentity": "email"}
-    other_kind = comparable_config("segment", {"userIdentity": "x"}, {"userIdentities": identities}, rotate_secrets=False)
+    other_kind = comparable_config(
+        "segment", {"userIdentity": "x"}, {"userIdentities": identities}, rotate_secrets=False
+    )
     assert other_kind.desired == {"userIdentities": identities}
 
 
@@ -185,7 +203,12 @@ def test_stand_in_agrees(stand_in, clear, agrees):
             "patch",
             "patch: give exactly one of patch (JSON Patch) or merge_patch (JSON Merge Patch)",
         ),
-        (None, None, "patch", "patch: give exactly one of patch (JSON Patch) or merge_patch (JSON Merge Patch)"),
+        (
+            None,
+            None,
+            "patch",
+            "patch: give exactly one of patch (JSON Patch) or merge_patch (JSON Merge Patch)",
+        ),
         (None, [("on", True)], "merge_patch", "merge_patch: must be an object (dict), got list"),
     ],
 )

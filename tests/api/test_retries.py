@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -48,13 +48,15 @@ def test_should_retry_table(attempt, idempotent, expected):
 
 
 def test_retry_after_seconds_wins_over_reset_header():
-    attempt = Attempt(status=429, headers={"Retry-After": "7", "X-Ratelimit-Reset": str(int((NOW + 60) * 1000))})
+    attempt = Attempt(
+        status=429, headers={"Retry-After": "7", "X-Ratelimit-Reset": str(int((NOW + 60) * 1000))}
+    )
     assert policy().wait_before(1, attempt) == (7.0, "Retry-After")
 
 
 def test_retry_after_http_date():
     attempt = Attempt(status=429, headers={"retry-after": "Fri, 15 Jan 2027 08:00:10 GMT"})
-    clock = datetime(2027, 1, 15, 8, 0, 0, tzinfo=timezone.utc).timestamp()
+    clock = datetime(2027, 1, 15, 8, 0, 0, tzinfo=UTC).timestamp()
     assert policy(clock=lambda: clock).wait_before(1, attempt) == (10.0, "Retry-After")
 
 
@@ -84,7 +86,9 @@ def test_rate_limit_backoff_outlasts_a_ten_second_window_within_the_default_retr
     assert sum(waits) > 2 * 10 and sum(waits) <= p.max_wait
 
 
-@pytest.mark.parametrize(("retry", "jitter", "expected"), [(1, 0.0, 0.25), (2, 0.0, 0.5), (3, 0.999, 1.999), (10, 0.0, 2.0)])
+@pytest.mark.parametrize(
+    ("retry", "jitter", "expected"), [(1, 0.0, 0.25), (2, 0.0, 0.5), (3, 0.999, 1.999), (10, 0.0, 2.0)]
+)
 def test_backoff_doubles_with_jitter_and_cap(retry, jitter, expected):
     p = policy(base_delay=0.5, max_delay=4.0, jitter=lambda: jitter)
     wait, source = p.wait_before(retry, Attempt(status=503))

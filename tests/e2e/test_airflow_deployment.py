@@ -134,7 +134,9 @@ def test_onboarding_run_succeeds_with_every_task_on_its_first_try(onboarding_run
     assert set(finished.values()) == {("success", 1)}, finished
 
 
-def test_onboarding_tasks_ran_in_the_launchdarkly_pool(airflow: AirflowDeployment, onboarding_run: ObservedRun):
+def test_onboarding_tasks_ran_in_the_launchdarkly_pool(
+    airflow: AirflowDeployment, onboarding_run: ObservedRun
+):
     """The example DAG's ``default_args`` put every task in the pool, and the scheduler honoured it."""
     assert {t["pool"] for t in onboarding_run.task_instances} == {LAUNCHDARKLY_POOL}
     pool = airflow.api("GET", f"/pools/{LAUNCHDARKLY_POOL}")

@@ -23,7 +23,9 @@ def test_failing_the_window_task_still_resumes_export_and_fails_the_run(
     existing = [
         d
         for d in emulator.destinations
-        if d["name"] == NAME and d["kind"] == "segment" and f"/{PROJECT}/{ENVIRONMENT}/" in d["_links"]["self"]["href"]
+        if d["name"] == NAME
+        and d["kind"] == "segment"
+        and f"/{PROJECT}/{ENVIRONMENT}/" in d["_links"]["self"]["href"]
     ]
     if existing:  # the onboarding example created it already: it must be on before the window
         assert existing[0]["on"] is True
@@ -79,5 +81,11 @@ def test_failing_the_window_task_still_resumes_export_and_fails_the_run(
     path = f"/api/v2/destinations/{PROJECT}/{ENVIRONMENT}/{destination_id}"
     # The run's two PATCHes (the onboarding example may have patched this destination before).
     pause_patch, resume_patch = (call.json() for call in emulator.calls_to("PATCH", path)[-2:])
-    assert (pause_patch["comment"], pause_patch["patch"][-1]["value"]) == ("Nightly export window started", False)
-    assert (resume_patch["comment"], resume_patch["patch"][-1]["value"]) == ("Nightly export window ended", True)
+    assert (pause_patch["comment"], pause_patch["patch"][-1]["value"]) == (
+        "Nightly export window started",
+        False,
+    )
+    assert (resume_patch["comment"], resume_patch["patch"][-1]["value"]) == (
+        "Nightly export window ended",
+        True,
+    )

@@ -28,12 +28,17 @@ def test_every_example_imports_without_errors_or_network(monkeypatch):
         assert "launchdarkly" in dag.tags
 
 
-def test_onboarding_runs_end_to_end_and_reruns_without_duplicates(airflow_db, dagbag, emulator, ld_connection):
+def test_onboarding_runs_end_to_end_and_reruns_without_duplicates(
+    airflow_db, dagbag, emulator, ld_connection
+):
     emulator.setup_delay = 1.0
     dag = dagbag.get_dag(ONBOARDING)
     run = dag.test()
     assert run.state == "success"
-    state = {(d["kind"], d["name"], d["_links"]["self"]["href"].split("/")[5]): d["on"] for d in emulator.destinations}
+    state = {
+        (d["kind"], d["name"], d["_links"]["self"]["href"].split("/")[5]): d["on"]
+        for d in emulator.destinations
+    }
     assert state == {
         ("snowflake-v2", "warehouse-export", "staging"): True,
         ("snowflake-v2", "warehouse-export", "production"): True,
@@ -60,7 +65,11 @@ def test_scheduled_toggle_turns_off_then_on(airflow_db, dagbag, emulator, ld_con
     link = xcom_value(run, "turn_off_for_window", "_link_LaunchDarklyDestinationLink")
     assert link == f"{emulator.base_url}/settings/integrations?project=demo-project&environment=production"
     summary = xcom_value(run, "turn_on_after_window", "return_value")
-    assert (summary["action"], summary["on"], summary["destination_id"]) == ("turned on", True, created["_id"])
+    assert (summary["action"], summary["on"], summary["destination_id"]) == (
+        "turned on",
+        True,
+        created["_id"],
+    )
 
 
 def xcom_value(run, task_id: str, key: str):

@@ -60,6 +60,8 @@ def test_a_destination_that_was_off_before_the_window_stays_off(airflow_db, dagb
 
 def test_the_resume_is_the_teardown_of_the_pause(dagbag):
     dag = dagbag.get_dag(TOGGLE)
-    pause, window, resume = (dag.get_task(t) for t in ("turn_off_for_window", "wait_for_window_end", "turn_on_after_window"))
+    pause, window, resume = (
+        dag.get_task(t) for t in ("turn_off_for_window", "wait_for_window_end", "turn_on_after_window")
+    )
     assert pause.is_setup and resume.is_teardown
     assert pause.task_id in resume.upstream_task_ids and window.task_id in resume.upstream_task_ids

@@ -48,7 +48,9 @@ def test_caller_identity_and_connection_test(hook, emulator):
 
 
 def test_wrong_token_is_an_auth_error(emulator, monkeypatch):
-    monkeypatch.setenv("AIRFLOW_CONN_LAUNCHDARKLY_DEFAULT", connection_json(emulator.base_url, token="wrong-token-x"))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_LAUNCHDARKLY_DEFAULT", connection_json(emulator.base_url, token="wrong-token-x")
+    )
     hook = LaunchDarklyHook()
     with pytest.raises(LaunchDarklyAuthError) as info:
         hook.list_destinations()
@@ -61,7 +63,9 @@ def test_wrong_token_is_an_auth_error(emulator, monkeypatch):
 
 
 def test_destination_lifecycle(hook, emulator):
-    created = hook.create_destination("proj", "prod", kind="segment", name="Segment", config=SEGMENT, on=False)
+    created = hook.create_destination(
+        "proj", "prod", kind="segment", name="Segment", config=SEGMENT, on=False
+    )
     assert isinstance(created, Destination)
     assert (created.kind, created.name, created.on, created.version) == ("segment", "Segment", False, 1)
     assert (created.project_key, created.environment_key) == ("proj", "prod")
@@ -73,7 +77,10 @@ def test_destination_lifecycle(hook, emulator):
     assert fetched.id == created.id
 
     patched = hook.patch_destination(
-        "proj", "prod", created.id, [{"op": "test", "path": "/version", "value": 1}, {"op": "replace", "path": "/on", "value": True}]
+        "proj",
+        "prod",
+        created.id,
+        [{"op": "test", "path": "/version", "value": 1}, {"op": "replace", "path": "/on", "value": True}],
     )
     assert (patched.on, patched.version) == (True, 2)
 
@@ -85,7 +92,9 @@ def test_destination_lifecycle(hook, emulator):
 
 
 def test_create_accepts_config_models(hook):
-    created = hook.create_destination("proj", "prod", kind="segment", config=SegmentConfig(writeKey="wk-model-1"))
+    created = hook.create_destination(
+        "proj", "prod", kind="segment", config=SegmentConfig(writeKey="wk-model-1")
+    )
     assert created.kind == "segment"
 
 
@@ -103,7 +112,11 @@ def test_list_and_find_destinations_filter_by_environment(hook, emulator):
 def test_merge_patch_and_comment_envelope(hook, emulator):
     created = hook.create_destination("proj", "prod", kind="google-pubsub", config=PUBSUB)
     hook.patch_destination(
-        "proj", "prod", created.id, [{"op": "replace", "path": "/name", "value": "renamed"}], comment="rename it"
+        "proj",
+        "prod",
+        created.id,
+        [{"op": "replace", "path": "/name", "value": "renamed"}],
+        comment="rename it",
     )
     body = emulator.calls_to("PATCH")[-1].json()
     assert body == {"comment": "rename it", "patch": [{"op": "replace", "path": "/name", "value": "renamed"}]}
@@ -112,7 +125,9 @@ def test_merge_patch_and_comment_envelope(hook, emulator):
 
 def test_update_destination_sends_minimal_guarded_patch_and_nothing_when_unchanged(hook, emulator):
     created = hook.create_destination("proj", "prod", kind="google-pubsub", name="n", config=PUBSUB)
-    updated, changed = hook.update_destination("proj", "prod", created.id, on=True, config={**PUBSUB, "topic": "t2"})
+    updated, changed = hook.update_destination(
+        "proj", "prod", created.id, on=True, config={**PUBSUB, "topic": "t2"}
+    )
     assert changed and updated.on and updated.config["topic"] == "t2"
     assert emulator.calls_to("PATCH")[-1].json() == [
         {"op": "test", "path": "/version", "value": 1},
@@ -124,20 +139,27 @@ def test_update_destination_sends_minimal_guarded_patch_and_nothing_when_unchang
         {"op": "replace", "path": "/config/topic", "value": "t2"},
     ]
     patches_before = len(emulator.calls_to("PATCH"))
-    again, changed = hook.update_destination("proj", "prod", created.id, on=True, config={**PUBSUB, "topic": "t2"})
+    again, changed = hook.update_destination(
+        "proj", "prod", created.id, on=True, config={**PUBSUB, "topic": "t2"}
+    )
     assert not changed and again.version == updated.version
     assert len(emulator.calls_to("PATCH")) == patches_before
 
 
 def test_concurrent_edit_is_detected_not_overwritten(hook, emulator):
     created = hook.create_destination("proj", "prod", kind="google-pubsub", config=PUBSUB)
-    hook.patch_destination("proj", "prod", created.id, [{"op": "replace", "path": "/name", "value": "theirs"}])
+    hook.patch_destination(
+        "proj", "prod", created.id, [{"op": "replace", "path": "/name", "value": "theirs"}]
+    )
     with pytest.raises(LaunchDarklyConflictError) as info:
         hook.patch_destination(
             "proj",
             "prod",
             created.id,
-            [{"op": "test", "path": "/version", "value": 1}, {"op": "replace", "path": "/name", "value": "mine"}],
+            [
+                {"op": "test", "path": "/version", "value": 1},
+                {"op": "replace", "path": "/name", "value": "mine"},
+            ],
         )
     assert info.value.status_code == 409
     assert hook.get_destination("proj", "prod", created.id).name == "theirs"
@@ -154,11 +176,17 @@ def test_concurrent_edit_is_detected_not_overwritten(hook, emulator):
         (lambda h: h.get_destination("proj", "prod", "has space"), "destination_id"),
         (lambda h: h.patch_destination("proj", "prod", "d", [{"op": "nope", "path": "/on"}]), "patch[0].op"),
         (lambda h: h.generate_warehouse_setup_script("proj", "prod", "kinesis"), "kind"),
-        (lambda h: h.generate_warehouse_setup_script("proj", "prod", "snowflake-v2", {"bogus": 1}), "setup.bogus"),
+        (
+            lambda h: h.generate_warehouse_setup_script("proj", "prod", "snowflake-v2", {"bogus": 1}),
+            "setup.bogus",
+        ),
         (lambda h: h.complete_warehouse_setup("proj", "prod", "snowflake-v2"), "public_key"),
         (lambda h: h.generate_warehouse_key_pair("proj"), "environment_key"),
         (lambda h: h.create_delivery_configuration("proj", "prod", "nope", config={}), "integration_key"),
-        (lambda h: h.create_delivery_configuration("proj", "prod", "fastly", config={"storeId": "s"}), "config.apiToken"),
+        (
+            lambda h: h.create_delivery_configuration("proj", "prod", "fastly", config={"storeId": "s"}),
+            "config.apiToken",
+        ),
     ],
 )
 def test_bad_input_fails_before_any_request(hook, emulator, call, field):
@@ -178,7 +206,10 @@ def test_api_400_is_a_validation_error_with_api_details(hook, emulator):
 
 def test_snowflake_guided_setup_flow(hook, emulator):
     script = hook.generate_warehouse_setup_script(
-        "proj", "prod", "snowflake-v2", {"snowflakeHostAddress": "acme.snowflakecomputing.com", "databaseName": "LD"}
+        "proj",
+        "prod",
+        "snowflake-v2",
+        {"snowflakeHostAddress": "acme.snowflakecomputing.com", "databaseName": "LD"},
     )
     assert isinstance(script, WarehouseSetupScript)
     assert script.script and script.public_key and script.public_key_pkcs8
@@ -198,7 +229,9 @@ def test_redshift_setup_returns_iam_policies(hook):
         "redshift",
         {"clusterIdentifier": "c1", "clusterRegion": "us-east-1", "clusterAwsAccountId": "123456789012"},
     )
-    assert script.redshift_iam_permissions_policy and script.redshift_iam_trust_policy and script.s3_bucket_name
+    assert (
+        script.redshift_iam_permissions_policy and script.redshift_iam_trust_policy and script.s3_bucket_name
+    )
     destination = hook.complete_warehouse_setup("proj", "prod", "redshift")
     assert destination.completed_artifacts.s3_bucket_name == script.s3_bucket_name
 
@@ -218,8 +251,15 @@ def test_key_pairs_and_trust_policy(hook, emulator):
 
 def test_delivery_configuration_lifecycle_sends_beta_header(hook, emulator):
     config = {"storeId": "store-1", "apiToken": "fastly-SECRET-token"}
-    created = hook.create_delivery_configuration("proj", "prod", "fastly", config=config, name="edge", tags=["a"])
-    assert (created.integration_key, created.name, created.tags, created.version) == ("fastly", "edge", ["a"], 1)
+    created = hook.create_delivery_configuration(
+        "proj", "prod", "fastly", config=config, name="edge", tags=["a"]
+    )
+    assert (created.integration_key, created.name, created.tags, created.version) == (
+        "fastly",
+        "edge",
+        ["a"],
+        1,
+    )
     assert "fastly-SECRET-token" not in repr(created)
     assert [c.id for c in hook.list_delivery_configurations()] == [created.id]
     assert [c.id for c in hook.list_delivery_configurations("proj", "prod")] == [created.id]
@@ -241,7 +281,9 @@ def test_delivery_configuration_lifecycle_sends_beta_header(hook, emulator):
 
 
 def test_delivery_patch_failure_is_a_conflict(hook):
-    created = hook.create_delivery_configuration("proj", "prod", "netlify", config={"siteId": "s", "syncToken": "t"})
+    created = hook.create_delivery_configuration(
+        "proj", "prod", "netlify", config={"siteId": "s", "syncToken": "t"}
+    )
     with pytest.raises(LaunchDarklyConflictError) as info:
         hook.patch_delivery_configuration(
             "proj", "prod", "netlify", created.id, [{"op": "test", "path": "/version", "value": 99}]

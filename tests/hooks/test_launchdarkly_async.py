@@ -15,6 +15,7 @@ import pytest
 from airflow_provider_ld import _compat
 from airflow_provider_ld._compat import BaseHook
 from airflow_provider_ld.api import operations
+from airflow_provider_ld.api.calls import final_error
 from airflow_provider_ld.api.retries import Attempt, RetryPolicy, TransportFailure
 from airflow_provider_ld.exceptions import (
     LaunchDarklyAuthError,
@@ -26,7 +27,6 @@ from airflow_provider_ld.exceptions import (
 )
 from airflow_provider_ld.hooks import launchdarkly_async
 from airflow_provider_ld.hooks.launchdarkly import LaunchDarklyHook
-from airflow_provider_ld.api.calls import final_error
 from airflow_provider_ld.hooks.launchdarkly_async import LaunchDarklyAsyncHook, classify_httpx_error
 from airflow_provider_ld.models import CallerIdentity, Destination
 from tests.airflow_compat import requires_airflow_3_1
@@ -399,26 +399,65 @@ POST_PATH = "POST /api/v2/destinations/proj/prod"
 @pytest.mark.parametrize(
     ("attempt", "content", "failure", "create", "error_class", "message"),
     [
-        (Attempt(status=401), b'{"code":"unauthorized","message":"Invalid token","id":"r1"}', None, False,
-         LaunchDarklyAuthError, f"{GET_PATH} -> 401 unauthorized: Invalid token (request r1)"),
+        (
+            Attempt(status=401),
+            b'{"code":"unauthorized","message":"Invalid token","id":"r1"}',
+            None,
+            False,
+            LaunchDarklyAuthError,
+            f"{GET_PATH} -> 401 unauthorized: Invalid token (request r1)",
+        ),
         (Attempt(status=404), b"", None, False, LaunchDarklyNotFoundError, f"{GET_PATH} -> 404 not found"),
-        (Attempt(status=429), b'{"message":"slow down"}', None, True, LaunchDarklyRateLimitError,
-         f"{POST_PATH} -> 429 slow down; gave up after 3 retries: 3 retries used"),
-        (Attempt(status=503), b"", None, True, LaunchDarklyServerError, f"{POST_PATH} -> 503 service unavailable"),
-        (Attempt(status=503), b"", None, False, LaunchDarklyServerError,
-         f"{GET_PATH} -> 503 service unavailable; gave up after 3 retries: 3 retries used"),
-        (Attempt(failure=TransportFailure.NOT_SENT), b"", httpx.ConnectError("refused"), True,
-         LaunchDarklyConnectionError,
-         f"{POST_PATH} could not connect to app.launchdarkly.com (ConnectError); gave up after 3 retries: 3 retries used"),
-        (Attempt(failure=TransportFailure.MAYBE_SENT), b"", httpx.ReadTimeout("slow"), True,
-         LaunchDarklyConnectionError,
-         f"{POST_PATH} connection failed to app.launchdarkly.com (ReadTimeout); the request may have been applied, "
-         "and was not repeated because it is not idempotent"),
+        (
+            Attempt(status=429),
+            b'{"message":"slow down"}',
+            None,
+            True,
+            LaunchDarklyRateLimitError,
+            f"{POST_PATH} -> 429 slow down; gave up after 3 retries: 3 retries used",
+        ),
+        (
+            Attempt(status=503),
+            b"",
+            None,
+            True,
+            LaunchDarklyServerError,
+            f"{POST_PATH} -> 503 service unavailable",
+        ),
+        (
+            Attempt(status=503),
+            b"",
+            None,
+            False,
+            LaunchDarklyServerError,
+            f"{GET_PATH} -> 503 service unavailable; gave up after 3 retries: 3 retries used",
+        ),
+        (
+            Attempt(failure=TransportFailure.NOT_SENT),
+            b"",
+            httpx.ConnectError("refused"),
+            True,
+            LaunchDarklyConnectionError,
+            f"{POST_PATH} could not connect to app.launchdarkly.com (ConnectError); gave up after 3 retries: 3 retries used",
+        ),
+        (
+            Attempt(failure=TransportFailure.MAYBE_SENT),
+            b"",
+            httpx.ReadTimeout("slow"),
+            True,
+            LaunchDarklyConnectionError,
+            (
+                f"{POST_PATH} connection failed to app.launchdarkly.com (ReadTimeout); the request may have been applied, "
+                "and was not repeated because it is not idempotent"
+            ),
+        ),
     ],
 )
 def test_final_error_shared_by_both_hooks(attempt, content, failure, create, error_class, message):
     request = (
-        operations.create_destination("proj", "prod", kind="google-pubsub", config={"project": "p", "topic": "t"})
+        operations.create_destination(
+            "proj", "prod", kind="google-pubsub", config={"project": "p", "topic": "t"}
+        )
         if create
         else operations.get_destination("proj", "prod", "abc")
     )
@@ -462,4 +501,3 @@ async def test_shared_client_sends_at_most_its_pool_size_at_once_and_queues_the_
         answers = await asyncio.gather(*requests)
     assert peak == 3
     assert [a.json()["path"] for a in answers] == [f"/r/{i}" for i in range(10)]
-

@@ -25,12 +25,19 @@ def _stored(emulator):
 @pytest.fixture
 def segment(emulator):
     return emulator.add_destination(
-        "proj", "prod", kind="segment", name="seg", config={"writeKey": WRITE_KEY, "userIDContextKind": "user"}
+        "proj",
+        "prod",
+        kind="segment",
+        name="seg",
+        config={"writeKey": WRITE_KEY, "userIDContextKind": "user"},
     )
 
 
 def test_the_api_really_obfuscates(hook, segment):
-    assert hook.get_destination("proj", "prod", segment["_id"]).config["writeKey"].get_secret_value() == "seg****789"
+    assert (
+        hook.get_destination("proj", "prod", segment["_id"]).config["writeKey"].get_secret_value()
+        == "seg****789"
+    )
 
 
 def test_same_update_twice_sends_one_patch_then_none(hook, emulator, segment):
@@ -83,7 +90,9 @@ def test_a_visibly_different_stored_secret_is_reported_not_sent(hook, emulator, 
 
 def test_a_secret_whose_stand_in_agrees_is_not_reported(hook, segment, caplog, capsys):
     caplog.set_level(logging.INFO)
-    hook.update_destination("proj", "prod", segment["_id"], config={"writeKey": WRITE_KEY, "userIDContextKind": "user"})
+    hook.update_destination(
+        "proj", "prod", segment["_id"], config={"writeKey": WRITE_KEY, "userIDContextKind": "user"}
+    )
     logged = _logged(caplog, capsys)
     assert "secret fields writeKey are stored obfuscated and were not compared" in logged
     assert "differ from the given values" not in logged
@@ -107,9 +116,15 @@ def test_mparticle_legacy_identity_causes_no_diff(hook, emulator):
 def test_lost_answer_with_obfuscated_secrets_settles_as_success(hook, emulator, segment):
     emulator.inject_fault("PATCH", BY_ID, drop="after")
     config = {"writeKey": ROTATED, "userIDContextKind": "user"}
-    updated, changed = hook.update_destination("proj", "prod", segment["_id"], on=True, config=config, rotate_secrets=True)
+    updated, changed = hook.update_destination(
+        "proj", "prod", segment["_id"], on=True, config=config, rotate_secrets=True
+    )
     assert changed is True and updated.on is True and updated.version == 2
-    assert [(c.method, c.status) for c in emulator.calls_to()][-3:] == [("PATCH", None), ("PATCH", 409), ("GET", 200)]
+    assert [(c.method, c.status) for c in emulator.calls_to()][-3:] == [
+        ("PATCH", None),
+        ("PATCH", 409),
+        ("GET", 200),
+    ]
     assert _stored(emulator)["config"]["writeKey"] == ROTATED
 
 
@@ -117,12 +132,19 @@ def test_settling_refuses_when_the_stored_secret_visibly_differs(hook, emulator,
     # Someone else set another key between our read and our PATCH: the 409 is a real conflict.
     current = hook.get_destination("proj", "prod", segment["_id"])
     hook.patch_destination(
-        "proj", "prod", segment["_id"], [{"op": "replace", "path": "/config/writeKey", "value": "someone-elses-key-0000"}]
+        "proj",
+        "prod",
+        segment["_id"],
+        [{"op": "replace", "path": "/config/writeKey", "value": "someone-elses-key-0000"}],
     )
     with pytest.raises(LaunchDarklyConflictError):
         hook.update_destination(
-            "proj", "prod", segment["_id"], config={"writeKey": ROTATED, "userIDContextKind": "user"},
-            rotate_secrets=True, current=current,
+            "proj",
+            "prod",
+            segment["_id"],
+            config={"writeKey": ROTATED, "userIDContextKind": "user"},
+            rotate_secrets=True,
+            current=current,
         )
     assert _stored(emulator)["config"]["writeKey"] == "someone-elses-key-0000"
 
@@ -130,5 +152,7 @@ def test_settling_refuses_when_the_stored_secret_visibly_differs(hook, emulator,
 def test_rotate_secrets_must_be_a_bool_and_is_checked_before_any_request(hook, emulator, segment):
     calls = len(emulator.calls_to())
     with pytest.raises(LaunchDarklyValidationError, match="rotate_secrets"):
-        hook.update_destination("proj", "prod", segment["_id"], config={"writeKey": ROTATED}, rotate_secrets="yes")
+        hook.update_destination(
+            "proj", "prod", segment["_id"], config={"writeKey": ROTATED}, rotate_secrets="yes"
+        )
     assert len(emulator.calls_to()) == calls

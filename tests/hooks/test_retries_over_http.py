@@ -85,7 +85,9 @@ def test_rate_limit_outlasting_the_retries_fails_clearly(hook, emulator, fake_sl
 
 
 def test_retry_budget_bounds_the_wait(emulator, monkeypatch, fake_sleep):
-    monkeypatch.setenv("AIRFLOW_CONN_LAUNCHDARKLY_DEFAULT", connection_json(emulator.base_url, max_retry_wait=5))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_LAUNCHDARKLY_DEFAULT", connection_json(emulator.base_url, max_retry_wait=5)
+    )
     hook = LaunchDarklyHook(sleep=fake_sleep)
     emulator.inject_fault("GET", "/api/v2/destinations", status=429, retry_after=30)
     with pytest.raises(LaunchDarklyRateLimitError, match="exceed the 5 s retry budget"):
@@ -97,7 +99,10 @@ def test_version_guarded_patch_is_retried_but_unguarded_is_not(hook, emulator):
     created = create(hook)
     path = f"{CREATE_PATH}/{created.id}"
     emulator.inject_fault("PATCH", path, status=503)
-    guarded = [{"op": "test", "path": "/version", "value": 1}, {"op": "replace", "path": "/on", "value": True}]
+    guarded = [
+        {"op": "test", "path": "/version", "value": 1},
+        {"op": "replace", "path": "/on", "value": True},
+    ]
     assert hook.patch_destination("proj", "prod", created.id, guarded).on
     assert len(emulator.calls_to("PATCH")) == 2
     emulator.inject_fault("PATCH", path, status=503)

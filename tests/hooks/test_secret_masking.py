@@ -116,7 +116,9 @@ def test_sync_hook_masks_the_token_and_the_config_secrets_it_sends(connect, secr
     token, write_key = secrets
     emulator = connect(token)
     with LaunchDarklyHook() as hook:
-        created = hook.create_destination(*KEYS, kind="segment", name="events", config={"writeKey": write_key})
+        created = hook.create_destination(
+            *KEYS, kind="segment", name="events", config={"writeKey": write_key}
+        )
     assert created.id
     assert sent_write_key(emulator) == write_key, "sent as is"
     assert masked(token)
@@ -127,9 +129,7 @@ def test_sync_hook_masks_an_updated_secret(connect, secrets):
     token, _ = secrets
     rotated = fresh("rotated-write-key")
     emulator = connect(token)
-    existing = emulator.add_destination(
-        *KEYS, kind="segment", name="events", config={"writeKey": "wk-old-1"}
-    )
+    existing = emulator.add_destination(*KEYS, kind="segment", name="events", config={"writeKey": "wk-old-1"})
     with LaunchDarklyHook() as hook:
         _, sent = hook.update_destination(
             *KEYS, existing["_id"], config={"writeKey": rotated}, rotate_secrets=True

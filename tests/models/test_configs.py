@@ -56,15 +56,34 @@ def test_secrets_are_hidden_in_repr_and_dict(kind):
         ("segment", {}, "config.writeKey", "required for kind 'segment'"),
         ("segment", {"writeKey": ""}, "config.writeKey", "must not be empty"),
         ("segment", {"writeKey": 123}, "config.writeKey", "valid string"),
-        ("segment", {"writeKey": "x", "writekey": "y"}, "config.writekey", "is not a field of kind 'segment'"),
+        (
+            "segment",
+            {"writeKey": "x", "writekey": "y"},
+            "config.writekey",
+            "is not a field of kind 'segment'",
+        ),
         ("kinesis", {"region": "r", "roleArn": "a"}, "config.streamName", "required"),
         ("google-pubsub", {"project": "p"}, "config.topic", "required"),
-        ("azure-event-hubs", {"namespace": "n", "name": "h", "policyName": "p"}, "config.policyKey", "required"),
+        (
+            "azure-event-hubs",
+            {"namespace": "n", "name": "h", "policyName": "p"},
+            "config.policyKey",
+            "required",
+        ),
         ("snowflake-v2", {"publicKey": "k"}, "config.snowflakeHostAddress", "required"),
         ("mparticle", {"apiKey": "a", "secret": "s"}, "config.environment", "required"),
-        ("mparticle", {"apiKey": "a", "secret": "s", "environment": "production"}, "config.userIdentity", "required"),
-        ("mparticle", {"apiKey": "a", "secret": "s", "userIdentity": "u", "environment": "prod"},
-         "config.environment", "'production' or 'development'"),
+        (
+            "mparticle",
+            {"apiKey": "a", "secret": "s", "environment": "production"},
+            "config.userIdentity",
+            "required",
+        ),
+        (
+            "mparticle",
+            {"apiKey": "a", "secret": "s", "userIdentity": "u", "environment": "prod"},
+            "config.environment",
+            "'production' or 'development'",
+        ),
         ("kinesis", ["region"], "config", "must be an object"),
         ("kinesis", None, "config", "must be an object"),
     ],
@@ -80,7 +99,9 @@ def test_bad_config_names_field_and_allowed_fields(kind, config, field, words):
 def test_error_lists_required_and_optional_fields():
     with pytest.raises(LaunchDarklyValidationError) as info:
         validate_destination_config("segment", {})
-    assert "required fields: writeKey; optional fields: userIDContextKind, anonymousIDContextKind" in str(info.value)
+    assert "required fields: writeKey; optional fields: userIDContextKind, anonymousIDContextKind" in str(
+        info.value
+    )
     assert info.value.allowed == ("writeKey", "userIDContextKind", "anonymousIDContextKind")
 
 
@@ -89,7 +110,9 @@ def test_mistyped_secret_is_not_echoed():
         validate_destination_config("segment", {"writeKey": "seg-SECRET-wk", "extra": "x"})
     assert "seg-SECRET-wk" not in str(info.value)
     with pytest.raises(LaunchDarklyValidationError) as info:
-        validate_destination_config("mparticle", {"apiKey": ["mp-SECRET-key"], "secret": "s", "userIdentity": "u"})
+        validate_destination_config(
+            "mparticle", {"apiKey": ["mp-SECRET-key"], "secret": "s", "userIdentity": "u"}
+        )
     assert "mp-SECRET-key" not in str(info.value)
 
 
@@ -116,11 +139,15 @@ def test_opt_in_keeps_unknown_fields_of_known_kind_and_hides_their_secrets():
 
 
 def test_model_instances_are_accepted_and_checked_against_kind():
-    assert validate_destination_config("segment", SegmentConfig(writeKey="w")).to_request() == {"writeKey": "w"}
+    assert validate_destination_config("segment", SegmentConfig(writeKey="w")).to_request() == {
+        "writeKey": "w"
+    }
     with pytest.raises(LaunchDarklyValidationError, match="use SnowflakeV2Config"):
         validate_destination_config("snowflake-v2", SegmentConfig(writeKey="w"))
     with pytest.raises(LaunchDarklyValidationError, match="config.userIdentity"):
-        validate_destination_config("mparticle", MParticleConfig(apiKey="a", secret="s", environment="development"))
+        validate_destination_config(
+            "mparticle", MParticleConfig(apiKey="a", secret="s", environment="development")
+        )
 
 
 def test_snowflake_config_model():

@@ -48,7 +48,9 @@ def test_destination_to_dict_is_wire_spelling_and_json_serialisable():
 def test_destination_list_and_other_shapes():
     listing = DestinationList.model_validate({"_links": {}, "items": [DESTINATION]})
     assert listing.items[0].id == "d-1"
-    script = WarehouseSetupScript.model_validate({"script": "CREATE USER", "publicKey": "pk", "publicKeyPkcs8": "p8"})
+    script = WarehouseSetupScript.model_validate(
+        {"script": "CREATE USER", "publicKey": "pk", "publicKeyPkcs8": "p8"}
+    )
     assert (script.public_key, script.public_key_pkcs8) == ("pk", "p8")
     identity = CallerIdentity.model_validate({"accountId": "acc", "tokenName": "ci", "tokenKind": "service"})
     assert identity.describe() == "account acc; token ci (service)"
@@ -56,7 +58,12 @@ def test_destination_list_and_other_shapes():
 
 def test_delivery_configuration_hides_secrets():
     item = IntegrationDeliveryConfiguration.model_validate(
-        {"_id": "c1", "integrationKey": "fastly", "config": {"storeId": "s", "apiToken": "fastly-SECRET"}, "version": 1}
+        {
+            "_id": "c1",
+            "integrationKey": "fastly",
+            "config": {"storeId": "s", "apiToken": "fastly-SECRET"},
+            "version": 1,
+        }
     )
     assert "fastly-SECRET" not in repr(item)
     assert item.to_dict()["config"]["apiToken"] == "**********"

@@ -27,7 +27,6 @@ PUBSUB = {"project": "gcp", "topic": "events"}
 KEYS = {"project_key": "proj", "environment_key": "prod"}
 
 
-
 def create_op(**kwargs):
     values = {"task_id": "create", "kind": "segment", "name": "events", "config": SEGMENT, **KEYS} | kwargs
     return LaunchDarklyCreateDestinationOperator(**values)
@@ -123,7 +122,12 @@ def test_rendered_json_config_and_string_bool_are_accepted(ld_connection, emulat
 def test_update_by_name_sends_minimal_patch_or_nothing(ld_connection, emulator, context):
     created = emulator.add_destination("proj", "prod", kind="google-pubsub", name="pubsub", config=PUBSUB)
     op = LaunchDarklyUpdateDestinationOperator(
-        task_id="update", name="pubsub", kind="google-pubsub", config={**PUBSUB, "topic": "t2"}, comment="new topic", **KEYS
+        task_id="update",
+        name="pubsub",
+        kind="google-pubsub",
+        config={**PUBSUB, "topic": "t2"},
+        comment="new topic",
+        **KEYS,
     )
     result = op.execute(context)
     assert (result["action"], result["destination_id"], result["version"]) == ("updated", created["_id"], 2)
@@ -165,7 +169,9 @@ def test_toggle_patches_only_when_state_differs(ld_connection, emulator, context
 
 def test_toggle_unknown_destination_fails_clearly(ld_connection, emulator, context):
     op = LaunchDarklyToggleDestinationOperator(task_id="on", name="ghost", kind="segment", on=True, **KEYS)
-    with pytest.raises(LaunchDarklyNotFoundError, match="no destination with name 'ghost' and kind 'segment'"):
+    with pytest.raises(
+        LaunchDarklyNotFoundError, match="no destination with name 'ghost' and kind 'segment'"
+    ):
         op.execute(context)
 
 
@@ -217,7 +223,11 @@ def test_redshift_setup_hands_over_policies(ld_connection, emulator, context):
     setup = LaunchDarklyWarehouseSetupOperator(
         task_id="setup",
         kind="redshift",
-        setup={"clusterIdentifier": "c1", "clusterRegion": "us-east-1", "clusterAwsAccountId": "123456789012"},
+        setup={
+            "clusterIdentifier": "c1",
+            "clusterRegion": "us-east-1",
+            "clusterAwsAccountId": "123456789012",
+        },
         include_trust_policy=True,
         **KEYS,
     )

@@ -22,7 +22,6 @@ WRITE_KEY = "segment-write-key-0123456789"
 COMPLETE = "/api/v2/destinations/projects/proj/environments/prod/kinds/snowflake-v2/complete-setup"
 
 
-
 @pytest.fixture
 def propagating(launchdarkly_emulator_factory, monkeypatch):
     """An emulator whose new Snowflake keys propagate for 40 s, and a fake clock the operator waits on."""
@@ -41,7 +40,9 @@ def propagating(launchdarkly_emulator_factory, monkeypatch):
 
 
 def _start_snowflake_setup(context) -> str:
-    started = LaunchDarklyWarehouseSetupOperator(task_id="setup", kind="snowflake-v2", **KEYS).execute(context)
+    started = LaunchDarklyWarehouseSetupOperator(task_id="setup", kind="snowflake-v2", **KEYS).execute(
+        context
+    )
     return started["setup"]["publicKey"]
 
 
@@ -106,12 +107,18 @@ def test_setup_refused_because_the_kind_exists_answers_exists(ld_connection, emu
 
 
 def test_same_update_twice_sends_one_patch_then_reports_unchanged(ld_connection, emulator, context):
-    target = emulator.add_destination("proj", "prod", kind="segment", name="seg", config={"writeKey": WRITE_KEY})
+    target = emulator.add_destination(
+        "proj", "prod", kind="segment", name="seg", config={"writeKey": WRITE_KEY}
+    )
 
     def update():
         return LaunchDarklyUpdateDestinationOperator(
-            task_id="update", destination_id=target["_id"], kind="segment", on=True,
-            config={"writeKey": WRITE_KEY}, **KEYS,
+            task_id="update",
+            destination_id=target["_id"],
+            kind="segment",
+            on=True,
+            config={"writeKey": WRITE_KEY},
+            **KEYS,
         ).execute(context)
 
     assert update()["action"] == "updated"
@@ -124,13 +131,19 @@ def test_same_update_twice_sends_one_patch_then_reports_unchanged(ld_connection,
 
 
 def test_update_rotates_a_secret_only_when_asked(ld_connection, emulator, context):
-    target = emulator.add_destination("proj", "prod", kind="segment", name="seg", config={"writeKey": WRITE_KEY})
+    target = emulator.add_destination(
+        "proj", "prod", kind="segment", name="seg", config={"writeKey": WRITE_KEY}
+    )
     rotated = "segment-write-key-rotated-4242"
 
     def update(**kwargs):
         return LaunchDarklyUpdateDestinationOperator(
-            task_id="update", destination_id=target["_id"], kind="segment", config={"writeKey": rotated},
-            **KEYS, **kwargs,
+            task_id="update",
+            destination_id=target["_id"],
+            kind="segment",
+            config={"writeKey": rotated},
+            **KEYS,
+            **kwargs,
         ).execute(context)
 
     assert update()["action"] == "unchanged"
@@ -151,14 +164,19 @@ def test_update_rotates_a_secret_only_when_asked(ld_connection, emulator, contex
         ),
         (
             lambda: LaunchDarklyUpdateDestinationOperator(
-                task_id="update", name="seg", kind="segment",
-                config={"writeKey": WRITE_KEY, "userIdContextKind": "user"}, **KEYS,
+                task_id="update",
+                name="seg",
+                kind="segment",
+                config={"writeKey": WRITE_KEY, "userIdContextKind": "user"},
+                **KEYS,
             ),
             "config.userIdContextKind",
         ),
     ],
 )
-def test_typos_the_api_would_ignore_are_refused_before_any_request(ld_connection, emulator, context, build, field):
+def test_typos_the_api_would_ignore_are_refused_before_any_request(
+    ld_connection, emulator, context, build, field
+):
     # Production ignores unknown body fields, so only these client-side checks catch a typo.
     with pytest.raises(LaunchDarklyValidationError) as info:
         build().execute(context)

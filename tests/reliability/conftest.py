@@ -31,8 +31,8 @@ from airflow_provider_ld.sensors import destinations as sensor_module
 from airflow_provider_ld.triggers import destinations as trigger_module
 from tests.example_dags.conftest import dagbag  # noqa: F401  (shared fixture)
 from tests.hooks.conftest import connection_json, emulator, ld_connection, unwrap_comment_envelope  # noqa: F401
-from tests.operators.conftest import FakeTI
 from tests.openapi_contract import validate_request, validate_response
+from tests.operators.conftest import FakeTI
 
 #: A multiple of 10, so the emulator's 10-second rate-limit windows start exactly at the fake epoch.
 FAKE_EPOCH = 1_800_000_000.0
@@ -51,7 +51,9 @@ def airflow_db():
     if _database_is_migrated():
         return
     airflow = str(Path(sys.executable).parent / "airflow")
-    result = subprocess.run([airflow, "db", "migrate"], capture_output=True, text=True, env=dict(os.environ))
+    result = subprocess.run(
+        [airflow, "db", "migrate"], capture_output=True, text=True, env=dict(os.environ), check=False
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

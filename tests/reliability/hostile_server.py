@@ -109,7 +109,9 @@ def trickle(every: float, head_first: bool) -> Behaviour:
 
     def behaviour(conn: socket.socket, head: bytes, stopping: threading.Event) -> None:
         if head_first:
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n")
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+            )
         stream: Iterator[bytes] = iter(lambda: b" ", None)
         if not head_first:
             stream = iter([bytes([c]) for c in b"HTTP/1.1 200 OK\r\nX-Slow: "] + [b"a"] * 100000)
@@ -129,7 +131,9 @@ def endless_body(announce: int | None) -> Behaviour:
         if announce is not None:
             conn.sendall(f"HTTP/1.1 200 OK\r\nContent-Length: {announce}\r\n\r\n".encode())
             return
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        )
         while not stopping.is_set():
             conn.sendall(f"{len(block):x}\r\n".encode() + block + b"\r\n")
 

@@ -97,7 +97,8 @@ def trigger_event(**kwargs) -> Call:
         )
 
         async def first():
-            return [event async for event in trigger.run()][0].payload
+            (event,) = [event async for event in trigger.run()]  # a trigger yields exactly one event
+            return event.payload
 
         payload = asyncio.run(first())
         assert payload["error_type"] == "LaunchDarklyValidationError"
@@ -475,22 +476,28 @@ FORMER_GAPS: list[tuple[str, Call, str, str]] = [
         "sensor/unknown-kind",
         sensor(destination_id=None, name="events", kind="segmnt"),
         "kind",
-        "the sensor never checks kind: it lists destinations and waits until its timeout for a kind "
-        "that cannot exist",
+        (
+            "the sensor never checks kind: it lists destinations and waits until its timeout for a kind "
+            "that cannot exist"
+        ),
     ),
     (
         "toggle/unknown-kind",
         toggle(destination_id=None, name="events", kind="segmnt"),
         "kind",
-        "check_target() accepts any kind (allow_unknown=True): a typo lists destinations and fails "
-        "as not found",
+        (
+            "check_target() accepts any kind (allow_unknown=True): a typo lists destinations and fails "
+            "as not found"
+        ),
     ),
     (
         "delete/unknown-kind",
         delete(destination_id=None, name="events", kind="segmnt"),
         "kind",
-        "as for toggle: a typo in kind lists destinations, then reports 'absent' (success) instead "
-        "of an error",
+        (
+            "as for toggle: a typo in kind lists destinations, then reports 'absent' (success) instead "
+            "of an error"
+        ),
     ),
     (
         "update/blank-comment",
@@ -532,16 +539,20 @@ FORMER_GAPS: list[tuple[str, Call, str, str]] = [
         "create/mparticle-without-environment",
         create(kind="mparticle", config={k: v for k, v in MPARTICLE.items() if k != "environment"}),
         "config.environment",
-        "MParticleConfig.environment is optional, but the API (LaunchDarkly's Terraform provider, "
-        "the emulator) "
-        "requires it: the request is sent and refused with 400",
+        (
+            "MParticleConfig.environment is optional, but the API (LaunchDarkly's Terraform provider, "
+            "the emulator) "
+            "requires it: the request is sent and refused with 400"
+        ),
     ),
     (
         "hook/environment-without-project",
         hook("list_destinations", None, "prod"),
         "project_key",
-        "documented as needing project_key, but list_destinations(environment_key=...) sends the request and "
-        "filters across projects",
+        (
+            "documented as needing project_key, but list_destinations(environment_key=...) sends the request and "
+            "filters across projects"
+        ),
     ),
     (
         "sensor/zero-poll-interval",
@@ -569,32 +580,40 @@ FORMER_GAPS: list[tuple[str, Call, str, str]] = [
         "update/empty-new-name",
         update(new_name=""),
         "new_name",
-        "validate_name('new_name', '') passes (not required); the GET is sent, then the hook fails "
-        "naming 'name'",
+        (
+            "validate_name('new_name', '') passes (not required); the GET is sent, then the hook fails "
+            "naming 'name'"
+        ),
     ),
     (
         "connection/scheme-only-host",
         hook("get_caller_identity"),
         "host",
-        "normalise_base_url strips the trailing '/' before looking for '://': 'https://' becomes "
-        "host 'https' and "
-        "the call is sent (and retried) to https://https",
+        (
+            "normalise_base_url strips the trailing '/' before looking for '://': 'https://' becomes "
+            "host 'https' and "
+            "the call is sent (and retried) to https://https"
+        ),
     ),
     (
         "connection/host-with-space",
         hook("get_caller_identity"),
         "host",
-        "normalise_base_url accepts 'https://exa mple.com'; requests refuses the URL at send time "
-        "(InvalidURL), "
-        "which the hook treats as a possibly-sent failure and retries",
+        (
+            "normalise_base_url accepts 'https://exa mple.com'; requests refuses the URL at send time "
+            "(InvalidURL), "
+            "which the hook treats as a possibly-sent failure and retries"
+        ),
     ),
     (
         "connection/host-with-backslash",
         hook("get_caller_identity"),
         "host",
-        "normalise_base_url accepts 'https://app.launchdarkly.com\\x'; urllib3 sends to "
-        "app.launchdarkly.com with "
-        "the path /%5Cx/api/v2/...",
+        (
+            "normalise_base_url accepts 'https://app.launchdarkly.com\\x'; urllib3 sends to "
+            "app.launchdarkly.com with "
+            "the path /%5Cx/api/v2/..."
+        ),
     ),
 ]
 FORMER_GAPS += [

@@ -74,7 +74,9 @@ async def test_a_cancelled_trigger_closes_its_connections(monkeypatch):
             "AIRFLOW_CONN_LAUNCHDARKLY_DEFAULT", connection_json(server.base_url, token="tok", timeout=30)
         )
         triggers = [
-            LaunchDarklyDestinationConfiguredTrigger(destination_id=f"d{i}", end_time=time.time() + 600, **KEYS)
+            LaunchDarklyDestinationConfiguredTrigger(
+                destination_id=f"d{i}", end_time=time.time() + 600, **KEYS
+            )
             for i in range(3)
         ]
         tasks = [asyncio.create_task(anext(trigger.run())) for trigger in triggers]

@@ -32,7 +32,6 @@ from airflow_provider_ld.operators.destinations import (
     LaunchDarklyToggleDestinationOperator,
     LaunchDarklyUpdateDestinationOperator,
 )
-from airflow_provider_ld.sensors.destinations import LaunchDarklyDestinationConfiguredSensor
 from tests.reliability.conftest import KEYS, make_context
 
 WORKERS = 8
@@ -153,7 +152,9 @@ def test_concurrent_toggles_to_the_same_state_converge(clocked_emulator, clocked
     barrier = threading.Barrier(WORKERS)
 
     def work(index: int):
-        op = LaunchDarklyToggleDestinationOperator(task_id="turn_on", destination_id=target["_id"], on=True, **KEYS)
+        op = LaunchDarklyToggleDestinationOperator(
+            task_id="turn_on", destination_id=target["_id"], on=True, **KEYS
+        )
         pause_after(op, "update_destination", barrier)
         return op.execute(make_context())
 

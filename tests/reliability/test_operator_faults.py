@@ -21,10 +21,8 @@ from typing import Any
 import pytest
 
 from airflow_provider_ld.exceptions import (
-    LaunchDarklyConflictError,
     LaunchDarklyConnectionError,
     LaunchDarklyError,
-    LaunchDarklyNotFoundError,
     LaunchDarklyRateLimitError,
     LaunchDarklyServerError,
     LaunchDarklyValidationError,
@@ -46,7 +44,13 @@ CREATE = "/api/v2/destinations/proj/prod"
 BY_ID = "/api/v2/destinations/proj/prod/*"
 BACKOFF = [0.25, 0.5, 1.0, 2.0, 4.0]
 #: After a 429 that names no usable wait (no headers, or a reset already past): slower, to leave the window.
-RATE_LIMIT_BACKOFF = [1.0, 2.0, 4.0, 8.0, 15.0]  # the last step is capped at max_delay (30 s), halved by jitter 0
+RATE_LIMIT_BACKOFF = [
+    1.0,
+    2.0,
+    4.0,
+    8.0,
+    15.0,
+]  # the last step is capped at max_delay (30 s), halved by jitter 0
 TIMEOUT = 0.25  # client timeout (connect and read) of the "slow" cases
 SLOW = 0.6  # server-side delay of a "slow" answer: well past TIMEOUT, even on a loaded machine
 
@@ -480,7 +484,7 @@ def test_a_retry_racing_a_timed_out_create_duplicates(clocked_emulator, clocked_
     emulator.inject_fault("POST", CREATE, delay=1.5)
     first, _ = run_attempt(build("create", ""), emulator)
     assert isinstance(first, LaunchDarklyConnectionError)
-    retried, calls = run_attempt(build("create", ""), emulator)  # no retry_delay: the original is in flight
+    retried, _calls = run_attempt(build("create", ""), emulator)  # no retry_delay: the original is in flight
     assert retried["action"] == "created"
     wait_for_calls(emulator, 6)  # each attempt: list, POST, list again; the delayed POST is recorded last
     assert len(targets(emulator)) == 2

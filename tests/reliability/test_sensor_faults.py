@@ -19,7 +19,13 @@ from tests.reliability.conftest import KEYS, connection_json, wait_for_calls
 LIST = "/api/v2/destinations"
 BY_ID = "/api/v2/destinations/proj/prod/*"
 BACKOFF = [0.25, 0.5, 1.0, 2.0, 4.0]
-RATE_LIMIT_BACKOFF = [1.0, 2.0, 4.0, 8.0, 15.0]  # the last step is capped at max_delay (30 s), halved by jitter 0
+RATE_LIMIT_BACKOFF = [
+    1.0,
+    2.0,
+    4.0,
+    8.0,
+    15.0,
+]  # the last step is capped at max_delay (30 s), halved by jitter 0
 
 
 def fault(method: str, path: str, **kwargs):
@@ -35,7 +41,13 @@ def fault(method: str, path: str, **kwargs):
         ("id", [fault("GET", BY_ID, drop="after", times=1)], [2], BACKOFF[:1], None),
         ("name", [fault("GET", LIST, delay=0.6)], [2], BACKOFF[:1], 0.25),
         ("id", [fault("GET", BY_ID, status=429, retry_after=5, times=2)], [3], [5.0, 5.0], None),
-        ("name", [fault("GET", LIST, status=429, reset_in_past=True, times=1)], [2], RATE_LIMIT_BACKOFF[:1], None),
+        (
+            "name",
+            [fault("GET", LIST, status=429, reset_in_past=True, times=1)],
+            [2],
+            RATE_LIMIT_BACKOFF[:1],
+            None,
+        ),
         ("id", [fault("GET", BY_ID, status=429, times=6)], [6, 1], RATE_LIMIT_BACKOFF, None),
     ],
     ids=[

@@ -341,10 +341,19 @@ def test_sensor_pushes_the_destination_link_before_waiting(emulator, ld_connecti
     pushed = {}
     ti = SimpleNamespace(xcom_push=lambda key, value: pushed.__setitem__(key, value))
     sensor = LaunchDarklyDestinationConfiguredSensor(
-        task_id="wait", project_key="proj", environment_key="prod", name="never", kind="segment",
-        deferrable=True, poke_interval=5, timeout=60,
+        task_id="wait",
+        project_key="proj",
+        environment_key="prod",
+        name="never",
+        kind="segment",
+        deferrable=True,
+        poke_interval=5,
+        timeout=60,
     )
     assert any(isinstance(link, LaunchDarklyDestinationLink) for link in sensor.operator_extra_links)
     with pytest.raises(TaskDeferred):
         sensor.execute({"ti": ti})
-    assert pushed[DESTINATION_URL_XCOM_KEY] == f"{emulator.base_url}/settings/integrations?project=proj&environment=prod"
+    assert (
+        pushed[DESTINATION_URL_XCOM_KEY]
+        == f"{emulator.base_url}/settings/integrations?project=proj&environment=prod"
+    )

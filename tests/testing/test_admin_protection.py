@@ -17,7 +17,13 @@ from airflow_provider_ld.testing import LaunchDarklyEmulator
 from airflow_provider_ld.testing.emulator import ADMIN_TOKEN_ENV, TOKEN_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
-ADMIN_ROUTES = [("POST", "reset"), ("POST", "faults"), ("POST", "rate-limit"), ("GET", "calls"), ("GET", "destinations")]
+ADMIN_ROUTES = [
+    ("POST", "reset"),
+    ("POST", "faults"),
+    ("POST", "rate-limit"),
+    ("GET", "calls"),
+    ("GET", "destinations"),
+]
 
 
 def _admin(emulator: LaunchDarklyEmulator, method: str, action: str, **headers: str) -> requests.Response:
@@ -40,7 +46,9 @@ def test_admin_routes_refuse_a_missing_or_wrong_token(launchdarkly_emulator, met
 
 @pytest.mark.parametrize(("method", "action"), ADMIN_ROUTES)
 @pytest.mark.parametrize("host", ["evil.example.com", "evil.example.com:8765", "127.0.0.1.evil.example", ""])
-def test_admin_routes_refuse_a_non_loopback_host_even_with_the_token(launchdarkly_emulator, method, action, host):
+def test_admin_routes_refuse_a_non_loopback_host_even_with_the_token(
+    launchdarkly_emulator, method, action, host
+):
     response = _admin(
         launchdarkly_emulator, method, action, Authorization=launchdarkly_emulator.admin_token, Host=host
     )
@@ -85,7 +93,9 @@ def test_credential_like_headers_are_hidden_in_the_call_log(launchdarkly_emulato
     (call,) = launchdarkly_emulator.calls
     for name in secrets:
         assert call.headers[name.lower()] == "<redacted>"
-    admin_view = _admin(launchdarkly_emulator, "GET", "calls", Authorization=launchdarkly_emulator.admin_token)
+    admin_view = _admin(
+        launchdarkly_emulator, "GET", "calls", Authorization=launchdarkly_emulator.admin_token
+    )
     for value in secrets.values():
         assert value not in admin_view.text
     assert call.headers["user-agent"].startswith("python-requests/"), "other headers stay readable"
@@ -129,7 +139,9 @@ def test_cli_reads_the_token_from_the_environment():
                 f"{base_url}/api/v2/caller-identity", headers={"Authorization": "env-token"}, timeout=5
             )
             assert identity.status_code == 200
-            calls = session.get(f"{base_url}/_emulator/calls", headers={"Authorization": "env-token"}, timeout=5)
+            calls = session.get(
+                f"{base_url}/_emulator/calls", headers={"Authorization": "env-token"}, timeout=5
+            )
             assert calls.status_code == 200
     finally:
         process.terminate()

@@ -52,7 +52,11 @@ def test_every_destination_answer_obfuscates_secrets_and_keeps_them_stored(api, 
 @pytest.mark.parametrize(
     ("kind", "config", "secrets"),
     [
-        ("azure-event-hubs", {"namespace": "n", "name": "h", "policyName": "p", "policyKey": "policy-key-value-1"}, ["policyKey"]),
+        (
+            "azure-event-hubs",
+            {"namespace": "n", "name": "h", "policyName": "p", "policyKey": "policy-key-value-1"},
+            ["policyKey"],
+        ),
         ("mparticle", MPARTICLE_CONFIG, ["apiKey", "secret"]),
     ],
 )
@@ -90,7 +94,9 @@ def test_sending_a_stand_in_back_stores_the_stand_in(api, launchdarkly_emulator)
 
 
 def test_mparticle_answers_carry_the_legacy_user_identity(api, launchdarkly_emulator):
-    answer = api.post("/destinations/proj/prod", json={"kind": "mparticle", "config": MPARTICLE_CONFIG}).json()
+    answer = api.post(
+        "/destinations/proj/prod", json={"kind": "mparticle", "config": MPARTICLE_CONFIG}
+    ).json()
     assert answer["config"]["userIdentity"] == "customer_id"
     assert answer["config"]["userIdentities"] == MPARTICLE_CONFIG["userIdentities"]
     assert "userIdentity" not in launchdarkly_emulator.stored_destinations[0]["config"]
@@ -112,7 +118,11 @@ def test_destination_accepts_merge_patches(api, launchdarkly_emulator, body):
     response = api.patch(_path(destination), json=body)
     assert response.status_code == 200, response.text
     patched = response.json()
-    assert (patched["on"], patched["config"], patched["version"]) == (True, {"project": "gcp", "topic": "new-topic"}, 2)
+    assert (patched["on"], patched["config"], patched["version"]) == (
+        True,
+        {"project": "gcp", "topic": "new-topic"},
+        2,
+    )
     _assert_contract(launchdarkly_emulator)
 
 
@@ -176,7 +186,9 @@ def test_setup_refuses_when_a_destination_of_the_kind_exists(api):
     assert _setup(api, "redshift").status_code == 201
 
 
-def test_complete_setup_fails_while_the_key_propagates(launchdarkly_emulator_factory, make_client, fake_clock):
+def test_complete_setup_fails_while_the_key_propagates(
+    launchdarkly_emulator_factory, make_client, fake_clock
+):
     emulator = launchdarkly_emulator_factory(clock=fake_clock, fidelity=ApiFidelity(key_propagation_delay=30))
     api = make_client(emulator)
     setup = _setup(api).json()

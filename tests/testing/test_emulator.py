@@ -510,7 +510,9 @@ def test_chunked_body_is_refused_and_connection_closed(launchdarkly_emulator):
     request = (
         b"POST /api/v2/destinations/p/e HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: test-token\r\n"
         b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
-        + b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n"
+        + b"%x\r\n" % len(body)
+        + body
+        + b"\r\n0\r\n\r\n"
     )
     with socket.create_connection(("127.0.0.1", launchdarkly_emulator.port), timeout=5) as sock:
         sock.sendall(request)

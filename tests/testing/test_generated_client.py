@@ -71,7 +71,9 @@ def _reads_all_but_config(call: Callable[[], Any], raw: Callable[[], dict[str, A
 
 
 def test_destination_operations(destinations, launchdarkly_emulator):
-    post = DestinationPost(name="seg", kind="segment", config={"writeKey": "segment-write-key-0123"}, on=False)
+    post = DestinationPost(
+        name="seg", kind="segment", config={"writeKey": "segment-write-key-0123"}, on=False
+    )
     created = destinations.post_destination("proj", "prod", post)
     assert created.kind == "segment" and created.config["writeKey"] == "seg****123"
     assert destinations.get_destination("proj", "prod", created.id).id == created.id
@@ -101,7 +103,9 @@ def test_warehouse_operations(destinations):
     assert completed.kind == "snowflake-v2"
     redshift = destinations.post_generate_warehouse_destination_setup_script("proj", "prod", "redshift")
     assert redshift.s3_bucket_name
-    done = destinations.post_complete_warehouse_destination_setup("proj", "prod", "redshift", CompleteSetupPostBody())
+    done = destinations.post_complete_warehouse_destination_setup(
+        "proj", "prod", "redshift", CompleteSetupPostBody()
+    )
     assert done.completed_artifacts.s3_bucket_name == redshift.s3_bucket_name
 
 
@@ -128,7 +132,9 @@ def test_delivery_configuration_operations(delivery, beta_client):
     )
     _reads_all_but_config(
         lambda: delivery.get_integration_delivery_configuration_by_environment("proj", "prod"),
-        lambda: _raw(client, "GET", "/api/v2/integration-capabilities/featureStore/proj/prod", None)["items"][0],
+        lambda: _raw(client, "GET", "/api/v2/integration-capabilities/featureStore/proj/prod", None)["items"][
+            0
+        ],
     )
     patch = [PatchOperation(op="replace", path="/on", value=True)]
     _reads_all_but_config(
@@ -153,8 +159,14 @@ def _raw(client: launchdarkly_api.ApiClient, method: str, path: str, body: Any) 
     """Send one call through the generated client's transport and return the parsed JSON answer."""
     import json
 
-    headers = {"Authorization": client.configuration.api_key["ApiKey"], "Content-Type": "application/json", **BETA}
-    response = client.rest_client.request(method, client.configuration.host + path, headers=headers, body=body)
+    headers = {
+        "Authorization": client.configuration.api_key["ApiKey"],
+        "Content-Type": "application/json",
+        **BETA,
+    }
+    response = client.rest_client.request(
+        method, client.configuration.host + path, headers=headers, body=body
+    )
     response.read()
     assert response.status < 300, response.data
     return json.loads(response.data)
