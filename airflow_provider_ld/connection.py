@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -107,7 +108,8 @@ def normalise_base_url(value: Any) -> str:
         raise LaunchDarklyValidationError(
             f"host: malformed base URL (bad port); expected e.g. {DEFAULT_BASE_URL}{_NOT_SHOWN}", field="host"
         ) from None
-    if parts.scheme not in ("https", "http") or not _HOST_NAME.fullmatch(parts.hostname or ""):
+    hostname = parts.hostname or ""
+    if parts.scheme not in ("https", "http") or not _HOST_NAME.fullmatch(hostname):
         raise LaunchDarklyValidationError(
             f"host: malformed base URL; expected e.g. {DEFAULT_BASE_URL}{_NOT_SHOWN}", field="host"
         )
@@ -122,10 +124,10 @@ def normalise_base_url(value: Any) -> str:
             f"or fragment{_NOT_SHOWN}",
             field="host",
         )
-    netloc = parts.hostname if port is None else f"{parts.hostname}:{port}"
-    if ":" in parts.hostname:
-        netloc = f"[{parts.hostname}]" if port is None else f"[{parts.hostname}]:{port}"
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
+    netloc = hostname if port is None else f"{hostname}:{port}"
+    if ":" in hostname:
+        netloc = f"[{hostname}]" if port is None else f"[{hostname}]:{port}"
+    if parts.scheme == "http" and not is_loopback(hostname):
         raise LaunchDarklyValidationError(
             f"host: plain http:// is only allowed for loopback hosts, so the API token never travels "
             f"unencrypted; use https://{netloc}",
@@ -169,7 +171,7 @@ def settings_from_connection(conn: Any, **overrides: Any) -> ConnectionSettings:
     return ConnectionSettings(**values)
 
 
-def _extra_number(extra: dict, name: str, default: float, kind: type) -> Any:
+def _extra_number(extra: Mapping[str, Any], name: str, default: float, kind: type[int | float]) -> float:
     raw = extra.get(name)
     if raw is None or raw == "":
         return default

@@ -157,7 +157,7 @@ def comparable_config(
 
 def patch_body(
     patch: list[dict[str, Any]] | None, merge_patch: Mapping[str, Any] | None, comment: str | None
-) -> Any:
+) -> list[dict[str, Any]] | dict[str, Any]:
     """
     Return the PATCH body: a JSON Patch list, a merge-patch object, or the ``{comment, patch|merge}`` envelope.
 
@@ -174,7 +174,7 @@ def patch_body(
             f"merge_patch: must be an object (dict), got {type(merge_patch).__name__}", field="merge_patch"
         )
     if validate_comment(comment) is None:
-        return patch if patch is not None else dict(merge_patch)
+        return patch if patch is not None else dict(merge_patch or {})
     if patch is not None:
         return {"comment": comment, "patch": patch}
-    return {"comment": comment, "merge": dict(merge_patch)}
+    return {"comment": comment, "merge": dict(merge_patch or {})}

@@ -121,7 +121,7 @@ class RetryPolicy:
 
     def _backoff(self, first_step: float, retry_number: int) -> float:
         """Exponential backoff from ``first_step``, capped at ``max_delay``, with up to 50% jitter off."""
-        step = min(self.max_delay, first_step * 2 ** (retry_number - 1))
+        step = min(self.max_delay, first_step * 2.0 ** (retry_number - 1))
         return step * (0.5 + self.jitter() / 2)
 
     def decide(

@@ -12,10 +12,13 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from airflow_provider_ld.connection import ConnectionSettings, normalise_base_url
 from airflow_provider_ld.exceptions import LaunchDarklyError, LaunchDarklyValidationError
+
+if TYPE_CHECKING:
+    from airflow_provider_ld.hooks.launchdarkly import LaunchDarklyHook
 
 TOKEN_VARIABLE = "LAUNCHDARKLY_API_TOKEN"
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -32,7 +35,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     """Return the command-line parser."""
     parser = _Parser(prog="ld-destinations", description="LaunchDarkly Data Export destinations as code.")
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "--base-url",
         default=None,
@@ -138,7 +141,7 @@ def _read_json(path: str) -> Any:
         ) from None
 
 
-def _hook(args: argparse.Namespace):
+def _hook(args: argparse.Namespace) -> LaunchDarklyHook:
     """A hook on ``--conn-id``, or on ``$LAUNCHDARKLY_API_TOKEN`` and ``--base-url``."""
     from airflow_provider_ld.hooks.launchdarkly import LaunchDarklyHook
 

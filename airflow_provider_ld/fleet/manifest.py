@@ -23,13 +23,19 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from airflow_provider_ld.exceptions import LaunchDarklyValidationError
 from airflow_provider_ld.models._base import validate_key, validate_name
 from airflow_provider_ld.models.configs import KNOWN_KINDS, validate_destination_config, validate_kind
+
+if TYPE_CHECKING:
+    import yaml
+    from pydantic.config import JsonDict
+
+_Value = TypeVar("_Value")
 
 #: Where the published JSON Schema of the manifest lives (regenerate with ``ld-destinations schema``).
 SCHEMA_PATH = Path(__file__).with_name("manifest.schema.json")
@@ -42,7 +48,7 @@ class _Strict(BaseModel):
 
 
 #: A config value: plain JSON, or a secret reference resolved when the plan is made.
-_CONFIG_SCHEMA = {
+_CONFIG_SCHEMA: JsonDict = {
     "type": "object",
     "additionalProperties": {
         "anyOf": [
@@ -131,7 +137,7 @@ class Manifest(_Strict):
     destinations: list[DestinationSpec] = Field(default_factory=list)
 
 
-def _as_value_error(check: Callable[[str, Any], Any], field: str, value: Any) -> Any:
+def _as_value_error(check: Callable[[str, _Value], object], field: str, value: _Value) -> _Value:
     """Run one of the provider's checks, turning its error into the ``ValueError`` pydantic expects."""
     try:
         check(field, value)
@@ -181,7 +187,7 @@ class LoadedManifest:
         return frozenset((entry.project_key, entry.environment_key) for entry in self.entries)
 
 
-def load_manifest(source: str | os.PathLike | Mapping[str, Any]) -> LoadedManifest:
+def load_manifest(source: str | os.PathLike[str] | Mapping[str, Any]) -> LoadedManifest:
     """
     Read and check a manifest, before any request.
 
@@ -201,7 +207,7 @@ def load_manifest(source: str | os.PathLike | Mapping[str, Any]) -> LoadedManife
     return LoadedManifest(manifest, tuple(_entries(manifest)))
 
 
-def read_manifest_file(path: str | os.PathLike) -> Any:
+def read_manifest_file(path: str | os.PathLike[str]) -> Any:
     """Parse a manifest file (YAML 1.2 booleans: ``on`` is a key, not ``True``)."""
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -219,7 +225,7 @@ def read_manifest_file(path: str | os.PathLike) -> Any:
         ) from None
 
 
-def _loader():
+def _loader() -> type[yaml.SafeLoader]:
     """A SafeLoader where only ``true``/``false`` are booleans (``on``, ``yes``, ``no`` stay strings)."""
     import re
 
@@ -358,7 +364,7 @@ def airflow_variable(name: str) -> Any:
     try:
         from airflow.sdk import Variable
     except ImportError:  # pragma: no cover - Airflow 3.0
-        from airflow.models import Variable  # type: ignore[no-redef]
+        from airflow.models import Variable
     try:
         value = Variable.get(name)
     except (KeyError, Exception) as err:  # the SDK raises its own "not found" error types

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from airflow_provider_ld._compat import AirflowFailException
 from airflow_provider_ld.api.patches import comparable_config
@@ -84,6 +84,17 @@ class Change:
         return data
 
 
+class _EntryFields(TypedDict):
+    """The fields of a :class:`Change` that come from its manifest entry."""
+
+    project_key: str
+    environment_key: str
+    kind: str
+    name: str
+    place: str
+    desired: dict[str, Any]
+
+
 @dataclass
 class Plan:
     """The changes a manifest needs, in manifest order, deletes last."""
@@ -152,7 +163,7 @@ def make_plan(
 
 def entry_change(entry: ManifestEntry, matches: list[Destination], desired: dict[str, Any]) -> Change:
     """Plan one manifest entry against the live destinations that match it (by kind and name)."""
-    base = {
+    base: _EntryFields = {
         "project_key": entry.project_key,
         "environment_key": entry.environment_key,
         "kind": entry.kind,

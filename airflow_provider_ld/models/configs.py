@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from airflow_provider_ld.exceptions import LaunchDarklyValidationError
-from airflow_provider_ld.models.secrets import hide_secrets, redact, reveal_secrets
+from airflow_provider_ld.models.secrets import hide_secrets, redact_fields, reveal_fields
 
 NonEmpty = Field(min_length=1)
 
@@ -35,11 +35,11 @@ class DestinationConfig(BaseModel):
 
     def to_request(self) -> dict[str, Any]:
         """Return the config as sent on the wire: secrets revealed, unset optional fields left out."""
-        return reveal_secrets(self.model_dump(by_alias=True, exclude_none=True))
+        return reveal_fields(self.model_dump(by_alias=True, exclude_none=True))
 
     def to_dict(self) -> dict[str, Any]:
         """Return the config with secrets redacted, safe for logs and XCom."""
-        return redact(self.model_dump(by_alias=True, exclude_none=True))
+        return redact_fields(self.model_dump(by_alias=True, exclude_none=True))
 
 
 class AzureEventHubsConfig(DestinationConfig):
@@ -248,7 +248,8 @@ def _lenient(model: type[DestinationConfig]) -> type[DestinationConfig]:
     namespace = {
         "model_config": ConfigDict(**{**model.model_config, "extra": "allow"}),
         "__doc__": model.__doc__,
-        "_hide_unknown_secrets": model_validator(mode="before")(classmethod(hide_unknown_secrets)),
+        # the validator's first parameter is ``cls``, so pydantic binds it as a classmethod
+        "_hide_unknown_secrets": model_validator(mode="before")(hide_unknown_secrets),
     }
     return type(model.__name__, (model,), namespace)
 

@@ -87,14 +87,15 @@ def validate_delivery_config(
         raise LaunchDarklyValidationError(
             f"config: must be an object (dict), got {type(config).__name__}", field="config"
         )
-    for name in required or ():
+    required_fields = required or ()
+    for name in required_fields:
         value = config.get(name)
         if not isinstance(value, str) or not value:
             problem = "required" if value is None else "must be a non-empty string"
             raise LaunchDarklyValidationError(
                 f"config.{name}: {problem} for integration {integration_key!r} "
-                f"(required fields: {', '.join(required)})",
+                f"(required fields: {', '.join(required_fields)})",
                 field=f"config.{name}",
-                allowed=required,
+                allowed=required_fields,
             )
     return dict(config)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -71,10 +72,15 @@ def reveal_secrets(value: Any) -> Any:
     if isinstance(value, SecretStr):
         return value.get_secret_value()
     if isinstance(value, dict):
-        return {key: reveal_secrets(item) for key, item in value.items()}
+        return reveal_fields(value)
     if isinstance(value, (list, tuple)):
         return [reveal_secrets(item) for item in value]
     return value
+
+
+def reveal_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`reveal_secrets` of an object: a dict of its fields, every ``SecretStr`` in it a plain string."""
+    return {key: reveal_secrets(item) for key, item in fields.items()}
 
 
 def _patched_field(operation: dict[Any, Any]) -> str:
@@ -111,13 +117,18 @@ def redact(value: Any) -> Any:
     if isinstance(value, SecretStr):
         return REDACTED
     if isinstance(value, dict):
-        return {
-            key: REDACTED if isinstance(item, str) and is_secret_field(str(key)) else redact(item)
-            for key, item in value.items()
-        }
+        return redact_fields(value)
     if isinstance(value, (list, tuple)):
         return [redact(item) for item in value]
     return value
+
+
+def redact_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`redact` of an object: a JSON-safe dict of its fields, every secret replaced by ``**********``."""
+    return {
+        key: REDACTED if isinstance(item, str) and is_secret_field(str(key)) else redact(item)
+        for key, item in fields.items()
+    }
 
 
 #: The asterisks in every obfuscated stand-in LaunchDarkly answers in place of a stored secret.

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from airflow_provider_ld.exceptions import LaunchDarklyValidationError
 from airflow_provider_ld.models._base import ApiModel
-from airflow_provider_ld.models.secrets import reveal_secrets
+from airflow_provider_ld.models.secrets import reveal_fields
 
 
 class WarehouseKeyPair(ApiModel):
@@ -79,7 +79,7 @@ class WarehouseSetupRequest(BaseModel):
 
     def to_request(self) -> dict[str, Any]:
         """Return the body as sent: secrets revealed, unset fields left out."""
-        return reveal_secrets(self.model_dump(exclude_none=True))
+        return reveal_fields(self.model_dump(exclude_none=True))
 
     @classmethod
     def parse(cls, value: Any) -> WarehouseSetupRequest:

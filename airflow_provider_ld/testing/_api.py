@@ -74,6 +74,19 @@ class OpContext:
         """
         return tuple(self.params[name] for name in names)
 
+    def destination_keys(self) -> tuple[str, str, str]:
+        """Return the ``projectKey``, ``environmentKey`` and ``id`` path parameters of a destination."""
+        return self.params["projectKey"], self.params["environmentKey"], self.params["id"]
+
+    def warehouse_keys(self) -> tuple[str, str]:
+        """Return the ``projKey`` and ``envKey`` path parameters of the warehouse routes."""
+        return self.params["projKey"], self.params["envKey"]
+
+    def delivery_keys(self) -> tuple[str, str, str, str]:
+        """Return the project, environment, integration and id path parameters of a delivery configuration."""
+        params = self.params
+        return params["projectKey"], params["environmentKey"], params["integrationKey"], params["id"]
+
 
 @dataclass(frozen=True)
 class ApiResult:
@@ -86,11 +99,6 @@ class ApiResult:
 
     status: int
     payload: Any = None
-
-
-_DEST_KEYS = ("projectKey", "environmentKey", "id")
-_WH_KEYS = ("projKey", "envKey")
-_FS_KEYS = ("projectKey", "environmentKey", "integrationKey", "id")
 
 
 def get_caller_identity(ctx: OpContext) -> ApiResult:
@@ -125,19 +133,19 @@ def post_destination(ctx: OpContext) -> ApiResult:
 
 def get_destination(ctx: OpContext) -> ApiResult:
     """``GET /destinations/{projectKey}/{environmentKey}/{id}``."""
-    return ApiResult(200, ctx.state.destinations.get(*ctx.keys(*_DEST_KEYS)))
+    return ApiResult(200, ctx.state.destinations.get(*ctx.destination_keys()))
 
 
 def patch_destination(ctx: OpContext) -> ApiResult:
     """``PATCH /destinations/{projectKey}/{environmentKey}/{id}`` (JSON Patch or Merge Patch, with a comment)."""
-    keys = ctx.keys(*_DEST_KEYS)
+    keys = ctx.destination_keys()
     ctx.state.destinations.get(*keys)
     return ApiResult(200, ctx.state.destinations.patch(*keys, parse_destination_patch(ctx.json())))
 
 
 def delete_destination(ctx: OpContext) -> ApiResult:
     """``DELETE /destinations/{projectKey}/{environmentKey}/{id}``."""
-    ctx.state.destinations.delete(*ctx.keys(*_DEST_KEYS))
+    ctx.state.destinations.delete(*ctx.destination_keys())
     return ApiResult(204)
 
 
@@ -149,7 +157,7 @@ def post_key_pair(ctx: OpContext) -> ApiResult:
 
 def post_trust_policy(ctx: OpContext) -> ApiResult:
     """``POST .../generate-trust-policy``."""
-    return ApiResult(201, {"awsTrustPolicy": _warehouse.trust_policy(*ctx.keys(*_WH_KEYS))})
+    return ApiResult(201, {"awsTrustPolicy": _warehouse.trust_policy(*ctx.warehouse_keys())})
 
 
 def post_setup(ctx: OpContext) -> ApiResult:
@@ -157,7 +165,7 @@ def post_setup(ctx: OpContext) -> ApiResult:
     kind = ctx.params["kind"]
     validate_setup_kind(kind)
     body = validate_setup_body(ctx.json(required=False))
-    return ApiResult(201, ctx.state.destinations.start_setup(*ctx.keys(*_WH_KEYS), kind, body))
+    return ApiResult(201, ctx.state.destinations.start_setup(*ctx.warehouse_keys(), kind, body))
 
 
 def post_complete_setup(ctx: OpContext) -> ApiResult:
@@ -165,7 +173,7 @@ def post_complete_setup(ctx: OpContext) -> ApiResult:
     kind = ctx.params["kind"]
     validate_complete_setup_kind(kind)
     public_key = validate_complete_setup_body(ctx.json())
-    return ApiResult(201, ctx.state.destinations.complete_setup(*ctx.keys(*_WH_KEYS), kind, public_key))
+    return ApiResult(201, ctx.state.destinations.complete_setup(*ctx.warehouse_keys(), kind, public_key))
 
 
 def _collection(self_path: str, items: list[dict[str, Any]], parent: str | None) -> dict[str, Any]:
@@ -197,12 +205,12 @@ def create_delivery_config(ctx: OpContext) -> ApiResult:
 
 def get_delivery_config(ctx: OpContext) -> ApiResult:
     """``GET .../featureStore/{projectKey}/{environmentKey}/{integrationKey}/{id}``."""
-    return ApiResult(200, ctx.state.delivery.get(*ctx.keys(*_FS_KEYS)))
+    return ApiResult(200, ctx.state.delivery.get(*ctx.delivery_keys()))
 
 
 def patch_delivery_config(ctx: OpContext) -> ApiResult:
     """``PATCH .../featureStore/{projectKey}/{environmentKey}/{integrationKey}/{id}``."""
-    keys = ctx.keys(*_FS_KEYS)
+    keys = ctx.delivery_keys()
     ctx.state.delivery.get(*keys)
     ops = parse_patch_ops(ctx.json())
     return ApiResult(200, ctx.state.delivery.patch(*keys, ops))
@@ -210,13 +218,13 @@ def patch_delivery_config(ctx: OpContext) -> ApiResult:
 
 def delete_delivery_config(ctx: OpContext) -> ApiResult:
     """``DELETE .../featureStore/{projectKey}/{environmentKey}/{integrationKey}/{id}``."""
-    ctx.state.delivery.delete(*ctx.keys(*_FS_KEYS))
+    ctx.state.delivery.delete(*ctx.delivery_keys())
     return ApiResult(204)
 
 
 def validate_delivery_config(ctx: OpContext) -> ApiResult:
     """``POST .../featureStore/{projectKey}/{environmentKey}/{integrationKey}/{id}/validate``."""
-    return ApiResult(200, ctx.state.delivery.validate(*ctx.keys(*_FS_KEYS)))
+    return ApiResult(200, ctx.state.delivery.validate(*ctx.delivery_keys()))
 
 
 #: ``operationId`` → implementation.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import copy
 import secrets
 import threading
@@ -144,7 +145,9 @@ class DeliveryConfigStore:
             self._items[item.id] = item
             return item.to_rep()
 
-    def _find(self, project_key: str, environment_key: str, integration_key: str, config_id: str):
+    def _find(
+        self, project_key: str, environment_key: str, integration_key: str, config_id: str
+    ) -> StoredDeliveryConfig:
         """Return a stored configuration or raise 404; the caller holds the lock."""
         item = self._items.get(config_id)
         if item is None or (item.project_key, item.environment_key, item.integration_key) != (
@@ -183,7 +186,7 @@ class DeliveryConfigStore:
         environment_key: str,
         integration_key: str,
         config_id: str,
-        ops: list[dict[str, Any]],
+        ops: builtins.list[dict[str, Any]],
     ) -> dict[str, Any]:
         """
         Apply JSON Patch operations.

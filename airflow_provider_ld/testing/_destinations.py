@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import copy
 import secrets
 import threading
@@ -167,7 +168,7 @@ class DestinationStore:
         with self._lock:
             return [self._answer(item) for item in self._items.values() if item.visible_at <= now]
 
-    def stored(self) -> list[dict[str, Any]]:
+    def stored(self) -> builtins.list[dict[str, Any]]:
         """Return every stored destination in clear, visible or not (for tests and the admin API)."""
         with self._lock:
             return [item.to_rep() for item in self._items.values()]
@@ -261,15 +262,17 @@ class DestinationStore:
             item = self._find(project_key, environment_key, destination_id)
             if update.merge is not None:
                 patched = self._merged(item, update.merge)
-            else:
+            elif update.operations is not None:
                 patched = self._patched(item, update.operations)
+            else:  # parse_destination_patch sets one of the two
+                raise bad_request("Request body must be a JSON Patch array or a JSON Merge Patch object")
             self._check_patched(item, patched)
             item.name, item.kind, item.config, item.on = (patched[key] for key in _EDITABLE_FIELDS)
             item.version += 1
             return self._answer(item)
 
     @staticmethod
-    def _patched(item: StoredDestination, ops: list[dict[str, Any]]) -> dict[str, Any]:
+    def _patched(item: StoredDestination, ops: builtins.list[dict[str, Any]]) -> dict[str, Any]:
         """Apply JSON Patch operations to the stored state; the caller holds the lock."""
         check_read_only(ops, READ_ONLY_FIELDS)
         try:

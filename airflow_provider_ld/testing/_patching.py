@@ -95,7 +95,7 @@ def apply_merge_patch(document: dict[str, Any], merge: dict[str, Any]) -> dict[s
     :param merge: a checked merge-patch object.
     :raises PatchNotApplicable: when the result would nest deeper than :data:`MAX_JSON_DEPTH`.
     """
-    patched = _merge(copy.deepcopy(document), merge)
+    patched = _merge_object(copy.deepcopy(document), merge)
     if too_deep(patched):
         raise PatchNotApplicable(f"the patched resource would nest deeper than {MAX_JSON_DEPTH} levels")
     return patched
@@ -105,7 +105,12 @@ def _merge(target: Any, patch: Any) -> Any:
     """RFC 7386 ``MergePatch(Target, Patch)``."""
     if not isinstance(patch, dict):
         return copy.deepcopy(patch)
-    result = dict(target) if isinstance(target, dict) else {}
+    return _merge_object(target if isinstance(target, dict) else {}, patch)
+
+
+def _merge_object(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """``MergePatch(Target, Patch)`` for an object ``Patch``: a copy of ``target`` with the members merged."""
+    result = dict(target)
     for key, value in patch.items():
         if value is None:
             result.pop(key, None)
@@ -220,6 +225,8 @@ def apply_patch(document: dict[str, Any], ops: list[dict[str, Any]]) -> dict[str
         raise PatchTestFailed(str(exc)) from None
     except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException, TypeError) as exc:
         raise PatchNotApplicable(str(exc)) from None
+    if not isinstance(patched, dict):  # an operation on the root ("") replaced the whole object
+        raise PatchNotApplicable("the patched resource must stay a JSON object")
     if too_deep(patched):
         raise PatchNotApplicable(f"the patched resource would nest deeper than {MAX_JSON_DEPTH} levels")
     return patched

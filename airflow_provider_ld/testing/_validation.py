@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from airflow_provider_ld.testing._errors import bad_request
+
+_Kind = TypeVar("_Kind")
+_Default = TypeVar("_Default")
 
 #: ``kind`` enum of ``DestinationPost`` / ``Destination`` in the OpenAPI spec.
 DESTINATION_KINDS: tuple[str, ...] = (
@@ -126,7 +129,7 @@ def known_fields(body: dict[str, Any], allowed: set[str] | dict[str, Any]) -> di
     return {key: value for key, value in body.items() if key in allowed}
 
 
-def optional_field(body: dict[str, Any], name: str, kind: type, default: Any) -> Any:
+def optional_field(body: dict[str, Any], name: str, kind: type[_Kind], default: _Default) -> _Kind | _Default:
     """
     Read an optional, typed property.
 
@@ -277,10 +280,10 @@ def validate_setup_body(body: Any) -> dict[str, Any]:
     """
     if body is None:
         return {}
-    body = known_fields(require_object(body), SETUP_BODY_FIELDS)
+    fields = known_fields(require_object(body), SETUP_BODY_FIELDS)
     for name, kind in SETUP_BODY_FIELDS.items():
-        optional_field(body, name, kind, None)
-    return body
+        optional_field(fields, name, kind, None)
+    return fields
 
 
 def validate_complete_setup_body(body: Any) -> str | None:
@@ -291,8 +294,8 @@ def validate_complete_setup_body(body: Any) -> str | None:
     :return: the ``publicKey`` sent, if any.
     :raises ApiError: 400 on a non-object or a mistyped ``publicKey`` (unknown fields are ignored).
     """
-    body = known_fields(require_object(body), {"publicKey"})
-    return optional_field(body, "publicKey", str, None)
+    fields = known_fields(require_object(body), {"publicKey"})
+    return optional_field(fields, "publicKey", str, None)
 
 
 def validate_delivery_post(integration_key: str, body: Any) -> tuple[dict[str, Any], bool, list[str], str]:
@@ -325,11 +328,11 @@ def validate_delivery_config(integration_key: str, config: Any) -> dict[str, Any
     :return: a copy of ``config`` with defaults filled in.
     :raises ApiError: 400 naming the missing or invalid form variable.
     """
-    config = dict(require_object(config, "config"))
+    checked = dict(require_object(config, "config"))
     if integration_key == "akamai-edgeworkers":
-        config.setdefault("network", "production")
-        if config["network"] not in AKAMAI_NETWORKS:
+        checked.setdefault("network", "production")
+        if checked["network"] not in AKAMAI_NETWORKS:
             raise bad_request("config.network must be 'production' or 'staging'")
     for key in DELIVERY_REQUIRED_KEYS[integration_key]:
-        require_config_string(config, key, integration_key)
-    return config
+        require_config_string(checked, key, integration_key)
+    return checked
