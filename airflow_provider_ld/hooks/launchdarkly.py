@@ -23,10 +23,12 @@ from airflow_provider_ld.api.calls import (
 from airflow_provider_ld.api.patches import comparable_config, make_patch
 from airflow_provider_ld.api.retries import Attempt, RetryPolicy, TransportFailure
 from airflow_provider_ld.connection import ConnectionSettings, settings_from_connection
+from airflow_provider_ld.destination_ref import DestinationRef
 from airflow_provider_ld.exceptions import (
     LaunchDarklyConflictError,
     LaunchDarklyConnectionError,
     LaunchDarklyError,
+    LaunchDarklyNotFoundError,
 )
 from airflow_provider_ld.get_provider_info import CONN_FIELDS, UI_FIELD_BEHAVIOUR
 from airflow_provider_ld.models import (
@@ -297,6 +299,24 @@ class LaunchDarklyHook(BaseHook):
         :param kind: destination kind to match.
         """
         return filter_destinations(self.list_destinations(project_key, environment_key), name=name, kind=kind)
+
+    def find_destination(self, ref: DestinationRef) -> Destination | None:
+        """
+        Return the destination a reference names, or ``None`` when it does not exist (a 404 means absent).
+
+        By id this is one ``GET``; by name (and kind) one listing, from which the one match is picked.
+
+        :param ref: which destination.
+        :raises LaunchDarklyValidationError: when several destinations match the name (and kind).
+        """
+        if ref.destination_id:
+            try:
+                return self.get_destination(ref.project_key, ref.environment_key, ref.destination_id)
+            except LaunchDarklyNotFoundError:
+                return None
+        return ref.select(
+            self.find_destinations(ref.project_key, ref.environment_key, name=ref.name, kind=ref.kind)
+        )
 
     def create_destination(
         self,

@@ -36,6 +36,8 @@ from airflow_provider_ld.api.calls import (
 )
 from airflow_provider_ld.api.retries import Attempt, RetryPolicy, TransportFailure
 from airflow_provider_ld.connection import ConnectionSettings, settings_from_connection
+from airflow_provider_ld.destination_ref import DestinationRef
+from airflow_provider_ld.exceptions import LaunchDarklyNotFoundError
 from airflow_provider_ld.hooks._cookies import refusing_jar
 from airflow_provider_ld.models import CallerIdentity, Destination
 from airflow_provider_ld.models.destinations import check_scope, filter_destinations
@@ -373,6 +375,22 @@ class LaunchDarklyAsyncHook(BaseHook):
         """
         return filter_destinations(
             await self.list_destinations(project_key, environment_key), name=name, kind=kind
+        )
+
+    async def find_destination(self, ref: DestinationRef) -> Destination | None:
+        """
+        Return the destination a reference names, or ``None`` when it does not exist (a 404 means absent).
+
+        :param ref: which destination.
+        :raises LaunchDarklyValidationError: when several destinations match the name (and kind).
+        """
+        if ref.destination_id:
+            try:
+                return await self.get_destination(ref.project_key, ref.environment_key, ref.destination_id)
+            except LaunchDarklyNotFoundError:
+                return None
+        return ref.select(
+            await self.find_destinations(ref.project_key, ref.environment_key, name=ref.name, kind=ref.kind)
         )
 
     async def get_destination(

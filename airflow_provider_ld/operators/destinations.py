@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_ld.destination_ref import DestinationRef, check_identity
 from airflow_provider_ld.exceptions import (
     LaunchDarklyConnectionError,
     LaunchDarklyError,
@@ -48,14 +49,6 @@ def __getattr__(name: str) -> Any:
     return getattr(import_module(module), name)
 
 
-def _check_target(destination_id: str | None, name: str | None) -> None:
-    if not destination_id and not name:
-        raise LaunchDarklyValidationError(
-            "destination_id: give destination_id, or name (and optionally kind) to find the destination",
-            field="destination_id",
-        )
-
-
 class _TargetedDestinationOperator(LaunchDarklyBaseOperator):
     """
     An operator acting on one existing destination, named by ``destination_id`` or by ``name`` and ``kind``.
@@ -83,55 +76,29 @@ class _TargetedDestinationOperator(LaunchDarklyBaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        _check_target(destination_id, name)
+        check_identity(destination_id, name, kind)
         self.destination_id = destination_id
         self.name = name
         self.kind = kind
         self.allow_unknown_kind = allow_unknown_kind
 
-    def check_target(self) -> None:
-        """Check the rendered keys and lookup fields before any request."""
-        from airflow_provider_ld.models.destinations import check_lookup
-
-        _check_target(self.destination_id, self.name)
-        check_lookup(
+    @property
+    def ref(self) -> DestinationRef:
+        """The destination this task acts on, from the rendered fields (a name alone is enough)."""
+        return DestinationRef(
             self.project_key,
             self.environment_key,
-            self.destination_id,
-            self.name,
-            self.kind,
+            destination_id=self.destination_id,
+            name=self.name,
+            kind=self.kind,
             allow_unknown_kind=self.allow_unknown_kind,
         )
 
-    def find_target(self) -> Destination | None:
-        """Return the destination, or ``None`` when it does not exist."""
-        if self.destination_id:
-            try:
-                return self.hook.get_destination(self.project_key, self.environment_key, self.destination_id)
-            except LaunchDarklyNotFoundError:
-                return None
-        matches = self.hook.find_destinations(
-            self.project_key, self.environment_key, name=self.name, kind=self.kind
-        )
-        if len(matches) > 1:
-            ids = ", ".join(match.id for match in matches)
-            raise LaunchDarklyValidationError(
-                f"name: {len(matches)} destinations named {self.name!r} in {self.project_key}/"
-                f"{self.environment_key} ({ids}); pass kind or destination_id to pick one",
-                field="name",
-            )
-        return matches[0] if matches else None
-
     def require_target(self) -> Destination:
         """Return the destination or fail with an error that says how it was looked up."""
-        destination = self.find_target()
+        destination = self.hook.find_destination(self.ref)
         if destination is None:
-            how = f"id {self.destination_id!r}" if self.destination_id else f"name {self.name!r}"
-            if self.kind and not self.destination_id:
-                how += f" and kind {self.kind!r}"
-            raise LaunchDarklyNotFoundError(
-                f"no destination with {how} in {self.project_key}/{self.environment_key}"
-            )
+            raise self.ref.not_found()
         return destination
 
 
@@ -354,7 +321,7 @@ class LaunchDarklyUpdateDestinationOperator(_TargetedDestinationOperator):
         from airflow_provider_ld.models.destinations import check_update_arguments
 
         validate_bool("rotate_secrets", self.rotate_secrets)
-        self.check_target()
+        self.ref.check()
         if self.on is not None:
             self.on = self.rendered_bool("on", self.on)
         if self.config is not None:
@@ -406,7 +373,7 @@ class LaunchDarklyToggleDestinationOperator(_TargetedDestinationOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         from airflow_provider_ld.models._base import validate_comment
 
-        self.check_target()
+        self.ref.check()
         self.on = self.rendered_bool("on", self.on)
         validate_comment(self.comment)
         try:
@@ -461,11 +428,11 @@ class LaunchDarklyDeleteDestinationOperator(_TargetedDestinationOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         from airflow_provider_ld.models._base import validate_bool
 
-        self.check_target()
+        self.ref.check()
         validate_bool("missing_ok", self.missing_ok)
         try:
             url = self.push_destination_url(context)
-            destination = self.find_target() if self.missing_ok else self.require_target()
+            destination = self.hook.find_destination(self.ref) if self.missing_ok else self.require_target()
             if destination is None:
                 self.log.info(
                     "No destination to delete in %s/%s; already gone", self.project_key, self.environment_key

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
 from airflow_provider_ld._compat import AirflowSensorTimeout, conf
+from airflow_provider_ld.destination_ref import DestinationRef, check_identity
 from airflow_provider_ld.exceptions import (
     LaunchDarklyAuthError,
     LaunchDarklyConflictError,
@@ -45,11 +46,8 @@ _LAZY_NAMES = {
     "LaunchDarklyHook": "airflow_provider_ld.hooks.launchdarkly",
     "Destination": "airflow_provider_ld.models",
     "validate_key": "airflow_provider_ld.models._base",
-    "describe_target": "airflow_provider_ld.readiness",
     "destination_summary": "airflow_provider_ld.readiness",
     "evaluate_readiness": "airflow_provider_ld.readiness",
-    "select_destination": "airflow_provider_ld.readiness",
-    "validate_target": "airflow_provider_ld.readiness",
     "TRANSIENT_ERRORS": "airflow_provider_ld.triggers.destinations",
     "LaunchDarklyDestinationConfiguredTrigger": "airflow_provider_ld.triggers.destinations",
 }
@@ -61,19 +59,6 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return getattr(import_module(module), name)
-
-
-def _validate_target(destination_id: Any, name: Any, kind: Any) -> None:
-    """
-    Check the target as :func:`~airflow_provider_ld.readiness.validate_target` does, importing it only on error.
-
-    The accepted cases are decided here; anything else is handed to ``validate_target`` for its error.
-    """
-    if destination_id or (name and kind and isinstance(name, str) and isinstance(kind, str)):
-        return
-    from airflow_provider_ld.readiness import validate_target
-
-    validate_target(destination_id, name, kind)
 
 
 #: Error classes an ``error`` event can name (``error_type``), so ``execute_complete`` raises the same class.
@@ -145,7 +130,7 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        _validate_target(destination_id, name, kind)
+        check_identity(destination_id, name, kind, awaiting=True)
         self.project_key = project_key
         self.environment_key = environment_key
         self.destination_id = destination_id
@@ -172,17 +157,25 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
         return LaunchDarklyHook(self.launchdarkly_conn_id)
 
     @property
+    def ref(self) -> DestinationRef:
+        """The awaited destination, from the rendered fields (a name needs its kind)."""
+        return DestinationRef(
+            self.project_key,
+            self.environment_key,
+            destination_id=self.destination_id,
+            name=self.name,
+            kind=self.kind,
+            allow_unknown_kind=self.allow_unknown_kind,
+        )
+
+    @property
     def target(self) -> str:
         """How logs and messages name the awaited destination."""
-        from airflow_provider_ld.readiness import describe_target
-
-        return describe_target(
-            self.project_key, self.environment_key, self.destination_id, self.name, self.kind
-        )
+        return str(self.ref)
 
     def execute(self, context: Context) -> Any:
         """Wait by poking (poke or reschedule mode), or check once and defer to the trigger."""
-        self._check_arguments()
+        self.ref.check(awaiting=True)
         self._push_destination_url(context)
         try:
             if not self.deferrable:
@@ -222,9 +215,9 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
         from airflow_provider_ld.readiness import evaluate_readiness
         from airflow_provider_ld.triggers.destinations import TRANSIENT_ERRORS
 
-        self._check_arguments()
+        self.ref.check(awaiting=True)
         try:
-            destination = self._lookup()
+            destination = self.hook.find_destination(self.ref)
         except TRANSIENT_ERRORS as err:
             if "hook" in self.__dict__ and self.hook.aborted:
                 raise  # the task was killed: stop waiting instead of poking again
@@ -255,33 +248,6 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
             raise AirflowSensorTimeout(message)
         error_class = _EVENT_ERRORS.get(str(event.get("error_type")), LaunchDarklyError)
         raise error_class(message, status_code=event.get("status_code"))
-
-    def _check_arguments(self) -> None:
-        """Check the rendered arguments before any request is sent."""
-        from airflow_provider_ld.models.destinations import check_lookup
-        from airflow_provider_ld.readiness import validate_target
-
-        validate_target(self.destination_id, self.name, self.kind)
-        check_lookup(
-            self.project_key,
-            self.environment_key,
-            self.destination_id,
-            self.name,
-            self.kind,
-            allow_unknown_kind=self.allow_unknown_kind,
-        )
-
-    def _lookup(self) -> Destination | None:
-        from airflow_provider_ld.readiness import select_destination
-
-        if self.destination_id:
-            try:
-                return self.hook.get_destination(self.project_key, self.environment_key, self.destination_id)
-            except LaunchDarklyNotFoundError:
-                return None
-        name, kind = str(self.name), str(self.kind)  # both given: checked by _check_arguments
-        candidates = self.hook.find_destinations(self.project_key, self.environment_key, name=name, kind=kind)
-        return select_destination(candidates, name=name, kind=kind)
 
     def _summary(self, destination: Destination) -> dict[str, Any]:
         from airflow_provider_ld.readiness import destination_summary

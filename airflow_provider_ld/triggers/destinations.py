@@ -9,6 +9,7 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_provider_ld.destination_ref import DestinationRef, check_identity
 from airflow_provider_ld.exceptions import (
     LaunchDarklyConnectionError,
     LaunchDarklyError,
@@ -17,12 +18,7 @@ from airflow_provider_ld.exceptions import (
     LaunchDarklyValidationError,
 )
 from airflow_provider_ld.hooks.launchdarkly_async import LaunchDarklyAsyncHook
-from airflow_provider_ld.readiness import (
-    describe_target,
-    evaluate_readiness,
-    select_destination,
-    validate_target,
-)
+from airflow_provider_ld.readiness import evaluate_readiness
 from airflow_provider_ld.triggers.shared_polls import Found, Subscription, poller_for
 
 #: Errors that may clear up by themselves: the trigger logs them and polls again until its deadline.
@@ -86,7 +82,7 @@ class LaunchDarklyDestinationConfiguredTrigger(BaseTrigger):
         poll_interval: float = 30.0,
     ) -> None:
         super().__init__()
-        validate_target(destination_id, name, kind)
+        check_identity(destination_id, name, kind, awaiting=True)
         if (
             isinstance(poll_interval, bool)
             or not isinstance(poll_interval, (int, float))
@@ -124,11 +120,20 @@ class LaunchDarklyDestinationConfiguredTrigger(BaseTrigger):
         )
 
     @property
+    def ref(self) -> DestinationRef:
+        """The awaited destination."""
+        return DestinationRef(
+            self.project_key,
+            self.environment_key,
+            destination_id=self.destination_id,
+            name=self.name,
+            kind=self.kind,
+        )
+
+    @property
     def target(self) -> str:
         """How logs and messages name the awaited destination."""
-        return describe_target(
-            self.project_key, self.environment_key, self.destination_id, self.name, self.kind
-        )
+        return str(self.ref)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Wait on the loop's shared poller until the destination is configured, an error ends it, or time is up."""
@@ -184,7 +189,7 @@ class LaunchDarklyDestinationConfiguredTrigger(BaseTrigger):
         :raises LaunchDarklyValidationError: when several destinations have the name and kind.
         """
         if isinstance(found, list):
-            destination = select_destination(found, name=str(self.name), kind=str(self.kind))
+            destination = self.ref.select(found)
         else:
             destination = found
         readiness = evaluate_readiness(destination, require_on=self.require_on)
