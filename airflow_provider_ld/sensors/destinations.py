@@ -19,13 +19,7 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow_provider_ld._compat import AirflowSensorTimeout, conf
 from airflow_provider_ld.destination_ref import DestinationRef, check_identity
 from airflow_provider_ld.exceptions import (
-    LaunchDarklyAuthError,
-    LaunchDarklyConflictError,
-    LaunchDarklyConnectionError,
     LaunchDarklyError,
-    LaunchDarklyNotFoundError,
-    LaunchDarklyRateLimitError,
-    LaunchDarklyServerError,
     LaunchDarklyValidationError,
 )
 from airflow_provider_ld.links import (
@@ -48,7 +42,7 @@ _LAZY_NAMES = {
     "validate_key": "airflow_provider_ld.models._base",
     "destination_summary": "airflow_provider_ld.readiness",
     "evaluate_readiness": "airflow_provider_ld.readiness",
-    "TRANSIENT_ERRORS": "airflow_provider_ld.triggers.destinations",
+    "TRANSIENT_ERRORS": "airflow_provider_ld.exceptions",
     "LaunchDarklyDestinationConfiguredTrigger": "airflow_provider_ld.triggers.destinations",
 }
 
@@ -59,22 +53,6 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return getattr(import_module(module), name)
-
-
-#: Error classes an ``error`` event can name (``error_type``), so ``execute_complete`` raises the same class.
-_EVENT_ERRORS: dict[str, type[LaunchDarklyError]] = {
-    cls.__name__: cls
-    for cls in (
-        LaunchDarklyAuthError,
-        LaunchDarklyConflictError,
-        LaunchDarklyConnectionError,
-        LaunchDarklyError,
-        LaunchDarklyNotFoundError,
-        LaunchDarklyRateLimitError,
-        LaunchDarklyServerError,
-        LaunchDarklyValidationError,
-    )
-}
 
 
 class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
@@ -213,13 +191,12 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
         :raises LaunchDarklyValidationError: on invalid arguments, or several destinations with name and kind.
         """
         from airflow_provider_ld.readiness import evaluate_readiness
-        from airflow_provider_ld.triggers.destinations import TRANSIENT_ERRORS
 
         self.ref.check(awaiting=True)
         try:
             destination = self.hook.find_destination(self.ref)
-        except TRANSIENT_ERRORS as err:
-            if "hook" in self.__dict__ and self.hook.aborted:
+        except LaunchDarklyError as err:
+            if not err.transient or ("hook" in self.__dict__ and self.hook.aborted):
                 raise  # the task was killed: stop waiting instead of poking again
             self.log.warning("LaunchDarkly %s: check failed, will retry: %s", self.target, err)
             return PokeReturnValue(is_done=False)
@@ -246,8 +223,7 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
             return self._summary(Destination.model_validate(event["destination"]))
         if status == "timeout":
             raise AirflowSensorTimeout(message)
-        error_class = _EVENT_ERRORS.get(str(event.get("error_type")), LaunchDarklyError)
-        raise error_class(message, status_code=event.get("status_code"))
+        raise LaunchDarklyError.from_event_payload({**event, "message": message})
 
     def _summary(self, destination: Destination) -> dict[str, Any]:
         from airflow_provider_ld.readiness import destination_summary

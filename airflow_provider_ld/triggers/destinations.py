@@ -11,22 +11,13 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_ld.destination_ref import DestinationRef, check_identity
 from airflow_provider_ld.exceptions import (
-    LaunchDarklyConnectionError,
+    TRANSIENT_ERRORS,
     LaunchDarklyError,
-    LaunchDarklyRateLimitError,
-    LaunchDarklyServerError,
     LaunchDarklyValidationError,
 )
 from airflow_provider_ld.hooks.launchdarkly_async import LaunchDarklyAsyncHook
 from airflow_provider_ld.readiness import evaluate_readiness
 from airflow_provider_ld.triggers.shared_polls import Found, Subscription, poller_for
-
-#: Errors that may clear up by themselves: the trigger logs them and polls again until its deadline.
-TRANSIENT_ERRORS: tuple[type[LaunchDarklyError], ...] = (
-    LaunchDarklyRateLimitError,
-    LaunchDarklyServerError,
-    LaunchDarklyConnectionError,
-)
 
 #: Seconds the check made at the deadline may take; no check runs longer past ``end_time``.
 FINAL_CHECK_SECONDS = 10.0
@@ -47,8 +38,10 @@ class LaunchDarklyDestinationConfiguredTrigger(BaseTrigger):
     The single event is ``{"status": "success" | "error" | "timeout", "message": ..., <ids>}`` where the
     ids are ``project_key``, ``environment_key``, ``destination_id``, ``name`` and ``kind``. A success also
     carries ``destination`` (its ``to_dict()``, secrets redacted); an error carries ``error_type`` (the
-    exception's class name) and ``status_code``. Rate limiting, server and connection errors are logged
-    and polled through until ``end_time``. The trigger sleeps ``poll_interval`` between checks, never past
+    exception's class name), ``status_code`` and ``error`` (its code, request id, method and path, from
+    :meth:`~airflow_provider_ld.exceptions.LaunchDarklyError.to_event_payload`), so the sensor raises the
+    same error. Errors whose class is ``transient`` (rate limiting, server and connection errors) are
+    logged and polled through until ``end_time``. The trigger sleeps ``poll_interval`` between checks, never past
     the deadline; a check still running at the deadline (or :data:`FINAL_CHECK_SECONDS` into the last check,
     made at the deadline) is cut short with a ``timeout`` event.
 
@@ -81,7 +74,7 @@ class LaunchDarklyDestinationConfiguredTrigger(BaseTrigger):
         launchdarkly_conn_id: str = LaunchDarklyAsyncHook.default_conn_name,
         poll_interval: float = 30.0,
     ) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # Airflow's BaseTrigger is untyped
         check_identity(destination_id, name, kind, awaiting=True)
         if (
             isinstance(poll_interval, bool)
@@ -161,7 +154,7 @@ class LaunchDarklyDestinationConfiguredTrigger(BaseTrigger):
             payload = await self._wait(subscription)
         finally:
             await poller.unsubscribe(subscription)
-        yield TriggerEvent(payload)
+        yield TriggerEvent(payload)  # type: ignore[no-untyped-call]
 
     async def _wait(self, subscription: Subscription) -> dict[str, Any]:
         """
@@ -205,13 +198,11 @@ class LaunchDarklyDestinationConfiguredTrigger(BaseTrigger):
 
     def _fail(self, err: BaseException, number: int) -> dict[str, Any] | str:
         """Return the error event for an error in check ``number``, or (if transient) the reason to keep waiting."""
-        if isinstance(err, TRANSIENT_ERRORS):
+        if isinstance(err, LaunchDarklyError) and err.transient:
             self.log.warning("LaunchDarkly %s: check %d failed, will retry: %s", self.target, number, err)
             return f"{type(err).__name__}: {err}"
         if isinstance(err, LaunchDarklyError):
-            return self._payload(
-                "error", str(err), error_type=type(err).__name__, status_code=err.status_code
-            )
+            return self._payload("error", str(err), **err.to_event_payload())
         # a bug or a missing connection: report it instead of crashing the trigger
         self.log.error("Waiting for LaunchDarkly %s failed: %s: %s", self.target, type(err).__name__, err)
         return self._payload(
