@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from datetime import timedelta
-from functools import cached_property
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
@@ -22,16 +21,12 @@ from airflow_provider_ld.exceptions import (
     LaunchDarklyError,
     LaunchDarklyValidationError,
 )
-from airflow_provider_ld.links import (
-    DESTINATION_URL_XCOM_KEY,
-    LaunchDarklyDestinationLink,
-    destination_ui_url,
-)
+from airflow_provider_ld.links import LaunchDarklyDestinationLink
+from airflow_provider_ld.task import LaunchDarklyTaskMixin
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_ld.hooks.launchdarkly import LaunchDarklyHook
     from airflow_provider_ld.models import Destination
     from airflow_provider_ld.triggers.destinations import LaunchDarklyDestinationConfiguredTrigger
 
@@ -55,7 +50,7 @@ def __getattr__(name: str) -> Any:
     return getattr(import_module(module), name)
 
 
-class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
+class LaunchDarklyDestinationConfiguredSensor(LaunchDarklyTaskMixin, BaseSensorOperator):
     """
     Wait until a LaunchDarkly Data Export destination is configured, and return its summary.
 
@@ -90,7 +85,6 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
         "launchdarkly_conn_id",
     )
     operator_extra_links = (LaunchDarklyDestinationLink(),)
-    ui_color = "#405cf5"
 
     def __init__(
         self,
@@ -127,13 +121,6 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
                 field="poll_interval",
             )
 
-    @cached_property
-    def hook(self) -> LaunchDarklyHook:
-        """The LaunchDarkly hook, built on first use."""
-        from airflow_provider_ld.hooks.launchdarkly import LaunchDarklyHook
-
-        return LaunchDarklyHook(self.launchdarkly_conn_id)
-
     @property
     def ref(self) -> DestinationRef:
         """The awaited destination, from the rendered fields (a name needs its kind)."""
@@ -154,15 +141,12 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
     def execute(self, context: Context) -> Any:
         """Wait by poking (poke or reschedule mode), or check once and defer to the trigger."""
         self.ref.check(awaiting=True)
-        self._push_destination_url(context)
-        try:
+        with self.linked(context):
             if not self.deferrable:
                 return super().execute(context)
             first = self.poke(context)
             if first:
                 return first.xcom_value
-        finally:
-            self._close_hook()
         self.log.info(
             "Deferring until LaunchDarkly %s is configured (timeout %.0f s, checking every %.0f s)",
             self.target,
@@ -174,13 +158,6 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
             method_name="execute_complete",
             timeout=timedelta(seconds=self.timeout),
         )
-
-    def _push_destination_url(self, context: Context) -> None:
-        """Push the UI link before any waiting, so the extra link works even if the wait fails."""
-        ti = context.get("ti") if hasattr(context, "get") else None
-        if ti is not None:
-            url = destination_ui_url(self.hook.settings.base_url, self.project_key, self.environment_key)
-            ti.xcom_push(key=DESTINATION_URL_XCOM_KEY, value=url)
 
     def poke(self, context: Context) -> PokeReturnValue:
         """
@@ -246,16 +223,6 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
             poll_interval=self.poll_interval,
             end_time=time.time() + self.timeout,
         )
-
-    def on_kill(self) -> None:
-        """Stop the API request in flight and close the hook's connections when the task is killed."""
-        if "hook" in self.__dict__:
-            self.log.info("Task killed: stopping the LaunchDarkly request in flight")
-            self.hook.abort()
-
-    def _close_hook(self) -> None:
-        if "hook" in self.__dict__:
-            self.hook.close()
 
 
 __all__ = ["LaunchDarklyDestinationConfiguredSensor"]
