@@ -106,7 +106,7 @@ def validate_comment(value: Any) -> str | None:
     """Check an optional audit-log comment: ``None``, or a non-empty string."""
     if value is not None and (not isinstance(value, str) or not value.strip()):
         raise LaunchDarklyValidationError("comment: must be a non-empty string", field="comment")
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def validate_kind(

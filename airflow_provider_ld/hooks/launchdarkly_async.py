@@ -17,7 +17,7 @@ import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any, Self
+from typing import Any, Self, cast
 
 import httpx
 
@@ -397,13 +397,16 @@ class LaunchDarklyAsyncHook(BaseHook):
         self, project_key: str, environment_key: str, destination_id: str
     ) -> Destination:
         """Return one destination; raises ``LaunchDarklyNotFoundError`` if it does not exist."""
-        return await self.call(operations.get_destination(project_key, environment_key, destination_id))
+        return cast(
+            "Destination",
+            await self.call(operations.get_destination(project_key, environment_key, destination_id)),
+        )
 
     # Identity
 
     async def get_caller_identity(self) -> CallerIdentity:
         """Return who the token belongs to and what it may reach."""
-        return await self.call(operations.get_caller_identity())
+        return cast("CallerIdentity", await self.call(operations.get_caller_identity()))
 
 
 __all__ = ["LaunchDarklyAsyncHook", "classify_httpx_error"]
