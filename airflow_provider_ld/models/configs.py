@@ -44,11 +44,13 @@ class DestinationConfig(BaseModel):
 
     def to_request(self) -> dict[str, Any]:
         """Return the config as sent on the wire: secrets revealed, unset optional fields left out."""
-        return reveal_secrets(self.model_dump(by_alias=True, exclude_none=True))
+        revealed: dict[str, Any] = reveal_secrets(self.model_dump(by_alias=True, exclude_none=True))
+        return revealed
 
     def to_dict(self) -> dict[str, Any]:
         """Return the config with secrets redacted, safe for logs and XCom."""
-        return redact(self.model_dump(by_alias=True, exclude_none=True))
+        redacted: dict[str, Any] = redact(self.model_dump(by_alias=True, exclude_none=True))
+        return redacted
 
 
 class AzureEventHubsConfig(DestinationConfig):
@@ -221,7 +223,7 @@ def _lenient(model: type[DestinationConfig]) -> type[DestinationConfig]:
     namespace = {
         "model_config": ConfigDict(**{**model.model_config, "extra": "allow"}),
         "__doc__": model.__doc__,
-        "_hide_unknown_secrets": model_validator(mode="before")(classmethod(hide_unknown_secrets)),
+        "_hide_unknown_secrets": model_validator(mode="before")(classmethod(hide_unknown_secrets)),  # type: ignore[arg-type]
     }
     return type(model.__name__, (model,), namespace)
 
