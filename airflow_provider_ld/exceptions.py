@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
 
 from airflow_provider_ld._compat import AirflowException, AirflowFailException
 
@@ -19,6 +20,10 @@ class LaunchDarklyError(AirflowException):
     :param request_id: the API's request id (``id`` in the error body), for LaunchDarkly support.
     """
 
+    #: Whether the trouble may clear up by itself: a sensor or trigger then waits and checks again, where
+    #: any other error ends the wait at once. Each class states its own nature; nothing outside decides it.
+    transient: ClassVar[bool] = False
+
     def __init__(
         self,
         message: str,
@@ -33,7 +38,8 @@ class LaunchDarklyError(AirflowException):
         self.message = message
         self.method = method
         self.path = path
-        self.status_code = status_code
+        # The HTTP status the API answered, or None; AirflowException declares an HTTPStatus for its own use.
+        self.status_code: int | None = status_code  # type: ignore[assignment]
         self.code = code
         self.request_id = request_id
 
@@ -53,12 +59,60 @@ class LaunchDarklyError(AirflowException):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self)!r})"
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         # Keep the keyword-only attributes when the error crosses a process boundary (pickling).
         return _rebuild_error, (type(self), self.message, dict(self.__dict__))
 
+    def details(self) -> dict[str, Any]:
+        """Return the keyword arguments that rebuild this error, as plain JSON values (no secrets: see the message)."""
+        return {
+            "message": self.message,
+            "method": self.method,
+            "path": self.path,
+            "status_code": self.status_code,
+            "code": self.code,
+            "request_id": self.request_id,
+        }
 
-def _rebuild_error(cls: type[LaunchDarklyError], message: str, state: dict) -> LaunchDarklyError:
+    def to_event_payload(self) -> dict[str, Any]:
+        """
+        Return this error as the plain values of a trigger event, for :meth:`from_event_payload` to rebuild.
+
+        :return: ``{"error_type", "status_code", "error": {message, method, path, status_code, code,
+            request_id, ...}}``; the message and path never hold a secret, so neither does the payload.
+        """
+        return {"error_type": type(self).__name__, "status_code": self.status_code, "error": self.details()}
+
+    @classmethod
+    def from_event_payload(cls, payload: Mapping[str, Any]) -> LaunchDarklyError:
+        """
+        Rebuild the error a trigger event reports: the class it names, with its code, request id, method and path.
+
+        An event without ``error`` (written by an earlier release) rebuilds from its ``message`` and
+        ``status_code``; an unknown ``error_type`` (a bug in the trigger) gives a :class:`LaunchDarklyError`.
+
+        :param payload: the event payload (``to_event_payload()`` merged into it).
+        """
+        error_class = _ERROR_CLASSES.get(str(payload.get("error_type")), LaunchDarklyError)
+        details = payload.get("error")
+        if not isinstance(details, Mapping):
+            details = {
+                "message": str(payload.get("message") or ""),
+                "status_code": payload.get("status_code"),
+            }
+        kwargs = {key: value for key, value in details.items() if key in error_class.detail_names()}
+        return error_class(**kwargs)
+
+    @classmethod
+    def detail_names(cls) -> frozenset[str]:
+        """The names :meth:`details` returns and ``__init__`` accepts."""
+        return _DETAIL_NAMES
+
+
+_DETAIL_NAMES = frozenset({"message", "method", "path", "status_code", "code", "request_id"})
+
+
+def _rebuild_error(cls: type[LaunchDarklyError], message: str, state: dict[str, Any]) -> LaunchDarklyError:
     error = Exception.__new__(cls)
     Exception.__init__(error, message)
     error.__dict__.update(state)
@@ -81,11 +135,21 @@ class LaunchDarklyValidationError(LaunchDarklyError, AirflowFailException, Value
         *,
         field: str | None = None,
         allowed: Iterable[str] | None = None,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         self.field = field
         self.allowed = tuple(allowed) if allowed is not None else None
         super().__init__(message, **kwargs)
+
+    def details(self) -> dict[str, Any]:
+        """Return the keyword arguments that rebuild this error, with the field and allowed values."""
+        allowed = list(self.allowed) if self.allowed is not None else None
+        return {**super().details(), "field": self.field, "allowed": allowed}
+
+    @classmethod
+    def detail_names(cls) -> frozenset[str]:
+        """The names :meth:`details` returns and ``__init__`` accepts."""
+        return _DETAIL_NAMES | {"field", "allowed"}
 
 
 class LaunchDarklyAuthError(LaunchDarklyError, AirflowFailException):
@@ -101,18 +165,45 @@ class LaunchDarklyConflictError(LaunchDarklyError):
 
 
 class LaunchDarklyRateLimitError(LaunchDarklyError):
-    """The API kept answering 429 until the retry budget ran out."""
+    """The API kept answering 429 until the retry budget ran out (transient: a wait checks again)."""
+
+    transient = True
 
 
 class LaunchDarklyServerError(LaunchDarklyError):
-    """The API failed (5xx) and retries did not help, or the call was not safe to retry."""
+    """The API failed (5xx) and retries did not help, or the call was not safe to retry (transient)."""
+
+    transient = True
 
 
 class LaunchDarklyConnectionError(LaunchDarklyError):
-    """The API could not be reached, or the connection broke before an answer arrived."""
+    """The API could not be reached, or the connection broke before an answer arrived (transient)."""
+
+    transient = True
+
+
+#: Every error class by name: what a trigger event's ``error_type`` can name.
+_ERROR_CLASSES: dict[str, type[LaunchDarklyError]] = {
+    cls.__name__: cls
+    for cls in (
+        LaunchDarklyError,
+        LaunchDarklyValidationError,
+        LaunchDarklyAuthError,
+        LaunchDarklyNotFoundError,
+        LaunchDarklyConflictError,
+        LaunchDarklyRateLimitError,
+        LaunchDarklyServerError,
+        LaunchDarklyConnectionError,
+    )
+}
+#: The error classes that are transient, derived from their ``transient`` attribute (for ``except`` clauses).
+TRANSIENT_ERRORS: tuple[type[LaunchDarklyError], ...] = tuple(
+    cls for cls in _ERROR_CLASSES.values() if cls.transient
+)
 
 
 __all__ = [
+    "TRANSIENT_ERRORS",
     "LaunchDarklyAuthError",
     "LaunchDarklyConflictError",
     "LaunchDarklyConnectionError",

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_ld.exceptions import LaunchDarklyValidationError
 from airflow_provider_ld.models import Destination, missing_config_fields
 
 #: Warehouse kinds whose completed guided setup is visible as ``completedArtifacts``.
@@ -57,56 +56,6 @@ def _setup_completed(destination: Destination) -> bool:
     return artifacts is not None and bool(artifacts.sql_setup_script or artifacts.s3_bucket_name)
 
 
-def select_destination(candidates: list[Destination], *, name: str, kind: str) -> Destination | None:
-    """
-    Pick the one destination with this name and kind.
-
-    :param candidates: the destinations of one environment (others with a different name or kind are ignored).
-    :param name: the exact destination name.
-    :param kind: the destination kind.
-    :return: the match, or ``None`` when there is none yet.
-    :raises LaunchDarklyValidationError: when several destinations match; names are not unique in the API.
-    """
-    matches = [item for item in candidates if item.name == name and item.kind == kind]
-    if len(matches) > 1:
-        ids = ", ".join(item.id for item in matches)
-        raise LaunchDarklyValidationError(
-            f"ambiguous: {len(matches)} destinations named {name!r} of kind {kind!r} ({ids}); "
-            "pass destination_id",
-            field="name",
-        )
-    return matches[0] if matches else None
-
-
-def validate_target(destination_id: Any, name: Any, kind: Any) -> None:
-    """
-    Check that a destination is identified by ``destination_id``, or by ``name`` and ``kind`` together.
-
-    :raises LaunchDarklyValidationError: naming the missing arguments.
-    """
-    if destination_id:
-        return
-    if name and kind:
-        if isinstance(name, str) and isinstance(kind, str):
-            return
-        raise LaunchDarklyValidationError("name and kind: must be strings", field="name")
-    raise LaunchDarklyValidationError(
-        "destination_id, or name and kind: pass destination_id, or both name and kind, to identify the "
-        f"destination (got destination_id={destination_id!r}, name={name!r}, kind={kind!r})",
-        field="destination_id",
-    )
-
-
-def describe_target(
-    project_key: str, environment_key: str, destination_id: str | None, name: str | None, kind: str | None
-) -> str:
-    """Name the awaited destination for logs and messages, e.g. ``segment destination 'events' in p/e``."""
-    where = f"in {project_key}/{environment_key}"
-    if destination_id:
-        return f"destination {destination_id} {where}"
-    return f"{kind} destination {name!r} {where}"
-
-
 def destination_summary(
     destination: Destination, *, project_key: str | None = None, environment_key: str | None = None
 ) -> dict[str, Any]:
@@ -132,9 +81,6 @@ def destination_summary(
 __all__ = [
     "KINDS_WITH_COMPLETED_ARTIFACTS",
     "Readiness",
-    "describe_target",
     "destination_summary",
     "evaluate_readiness",
-    "select_destination",
-    "validate_target",
 ]

@@ -6,16 +6,8 @@ import json
 
 import pytest
 
-from airflow_provider_ld.exceptions import LaunchDarklyValidationError
 from airflow_provider_ld.models import Destination
-from airflow_provider_ld.readiness import (
-    Readiness,
-    describe_target,
-    destination_summary,
-    evaluate_readiness,
-    select_destination,
-    validate_target,
-)
+from airflow_provider_ld.readiness import Readiness, destination_summary, evaluate_readiness
 
 SELF = "/api/v2/destinations/proj/prod/{id}"
 ARTIFACTS = {"sqlSetupScript": "CREATE USER ...", "s3BucketName": "ld-export-bucket"}
@@ -104,69 +96,6 @@ def test_readiness_reasons_never_show_secrets():
         assert "seg-SECRET-key" not in evaluate_readiness(dest, require_on=require_on).reason
 
 
-A = destination("a", name="events", kind="segment")
-B = destination("b", name="events", kind="segment")
-C = destination("c", name="events", kind="kinesis")
-D = destination("d", name="other", kind="segment")
-
-
-@pytest.mark.parametrize(
-    ("candidates", "expected"),
-    [
-        ([], None),
-        ([C, D], None),
-        ([A], A),
-        ([A, C, D], A),
-    ],
-)
-def test_select_destination(candidates, expected):
-    assert select_destination(candidates, name="events", kind="segment") == expected
-
-
-def test_select_destination_refuses_to_guess():
-    with pytest.raises(LaunchDarklyValidationError) as info:
-        select_destination([A, C, B], name="events", kind="segment")
-    assert str(info.value) == (
-        "ambiguous: 2 destinations named 'events' of kind 'segment' (a, b); pass destination_id"
-    )
-
-
-@pytest.mark.parametrize(
-    ("destination_id", "name", "kind", "ok"),
-    [
-        ("d1", None, None, True),
-        ("d1", "events", None, True),
-        (None, "events", "segment", True),
-        ("{{ ti.xcom_pull('create') }}", None, None, True),
-        (None, None, None, False),
-        ("", "", "", False),
-        (None, "events", None, False),
-        (None, None, "segment", False),
-        (None, 3, "segment", False),
-    ],
-)
-def test_validate_target(destination_id, name, kind, ok):
-    if ok:
-        validate_target(destination_id, name, kind)
-        return
-    with pytest.raises(LaunchDarklyValidationError) as info:
-        validate_target(destination_id, name, kind)
-    assert "name" in str(info.value)
-
-
-def test_validate_target_names_the_arguments():
-    with pytest.raises(LaunchDarklyValidationError, match="pass destination_id, or both name and kind"):
-        validate_target(None, "events", None)
-
-
-def test_describe_target():
-    assert describe_target("proj", "prod", "d1", None, None) == "destination d1 in proj/prod"
-    assert (
-        describe_target("proj", "prod", None, "events", "segment")
-        == "segment destination 'events' in proj/prod"
-    )
-
-
 def test_destination_summary_is_json_and_redacted():
     summary = destination_summary(destination())
     assert summary == {
@@ -217,18 +146,3 @@ def test_readiness_requires_on_by_default():
 )
 def test_one_completed_artifact_is_enough(artifacts):
     assert evaluate_readiness(destination(kind="redshift", config={}, completedArtifacts=artifacts)).ready
-
-
-@pytest.mark.parametrize(
-    ("call", "field"),
-    [
-        (lambda: select_destination([A, B], name="events", kind="segment"), "name"),
-        (lambda: validate_target(None, 3, "segment"), "name"),
-        (lambda: validate_target(None, "events", None), "destination_id"),
-    ],
-)
-def test_errors_name_the_field(call, field):
-    with pytest.raises(LaunchDarklyValidationError) as info:
-        call()
-    assert info.value.field == field
-    assert str(info.value).startswith(field) or str(info.value).startswith("ambiguous")

@@ -17,7 +17,7 @@ import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any, Self
+from typing import Any, Self, cast
 
 import httpx
 
@@ -36,6 +36,8 @@ from airflow_provider_ld.api.calls import (
 )
 from airflow_provider_ld.api.retries import Attempt, RetryPolicy, TransportFailure
 from airflow_provider_ld.connection import ConnectionSettings, settings_from_connection
+from airflow_provider_ld.destination_ref import DestinationRef
+from airflow_provider_ld.exceptions import LaunchDarklyNotFoundError
 from airflow_provider_ld.hooks._cookies import refusing_jar
 from airflow_provider_ld.models import CallerIdentity, Destination
 from airflow_provider_ld.models.destinations import check_scope, filter_destinations
@@ -375,17 +377,36 @@ class LaunchDarklyAsyncHook(BaseHook):
             await self.list_destinations(project_key, environment_key), name=name, kind=kind
         )
 
+    async def find_destination(self, ref: DestinationRef) -> Destination | None:
+        """
+        Return the destination a reference names, or ``None`` when it does not exist (a 404 means absent).
+
+        :param ref: which destination.
+        :raises LaunchDarklyValidationError: when several destinations match the name (and kind).
+        """
+        if ref.destination_id:
+            try:
+                return await self.get_destination(ref.project_key, ref.environment_key, ref.destination_id)
+            except LaunchDarklyNotFoundError:
+                return None
+        return ref.select(
+            await self.find_destinations(ref.project_key, ref.environment_key, name=ref.name, kind=ref.kind)
+        )
+
     async def get_destination(
         self, project_key: str, environment_key: str, destination_id: str
     ) -> Destination:
         """Return one destination; raises ``LaunchDarklyNotFoundError`` if it does not exist."""
-        return await self.call(operations.get_destination(project_key, environment_key, destination_id))
+        return cast(
+            "Destination",
+            await self.call(operations.get_destination(project_key, environment_key, destination_id)),
+        )
 
     # Identity
 
     async def get_caller_identity(self) -> CallerIdentity:
         """Return who the token belongs to and what it may reach."""
-        return await self.call(operations.get_caller_identity())
+        return cast("CallerIdentity", await self.call(operations.get_caller_identity()))
 
 
 __all__ = ["LaunchDarklyAsyncHook", "classify_httpx_error"]

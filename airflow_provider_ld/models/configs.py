@@ -11,6 +11,15 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
+# The kind lists and the kind check are plain (no pydantic); tests pin DESTINATION_KINDS to CONFIG_MODELS.
+from airflow_provider_ld.checks import (
+    DESTINATION_KINDS,
+    KNOWN_KINDS,
+    WAREHOUSE_COMPLETE_KINDS,
+    WAREHOUSE_KINDS,
+    WAREHOUSE_SETUP_KINDS,
+    validate_kind,
+)
 from airflow_provider_ld.exceptions import LaunchDarklyValidationError
 from airflow_provider_ld.models.secrets import hide_secrets, redact_fields, reveal_fields
 
@@ -157,42 +166,6 @@ CONFIG_MODELS: dict[str, type[DestinationConfig]] = {
         SnowflakeV2Config,
     )
 }
-#: Every destination kind the API's ``kind`` enum lists.
-DESTINATION_KINDS: tuple[str, ...] = tuple(sorted(CONFIG_MODELS))
-#: Kinds exported to a data warehouse (set up with the warehouse flow).
-WAREHOUSE_KINDS: tuple[str, ...] = ("bigquery", "clickhouse", "databricks", "redshift", "snowflake-v2")
-#: Kinds the guided ``setup`` route accepts.
-WAREHOUSE_SETUP_KINDS: tuple[str, ...] = ("clickhouse", "redshift", "snowflake-v2")
-#: Kinds the ``complete-setup`` route accepts.
-WAREHOUSE_COMPLETE_KINDS: tuple[str, ...] = WAREHOUSE_KINDS
-#: Every kind an existing destination can have: what a lookup by ``kind`` accepts.
-KNOWN_KINDS: tuple[str, ...] = tuple(sorted({*DESTINATION_KINDS, *WAREHOUSE_KINDS}))
-
-
-def validate_kind(
-    kind: Any, *, allowed: tuple[str, ...] = DESTINATION_KINDS, allow_unknown: bool = False
-) -> str:
-    """
-    Check a destination kind.
-
-    :param kind: the kind given by the user.
-    :param allowed: the kinds accepted at this point.
-    :param allow_unknown: accept any kind spelled like a key (for kinds LaunchDarkly added after this
-        release); it goes into URL paths, so ``..`` and characters outside a key's are still refused.
-    :raises LaunchDarklyValidationError: naming ``kind`` and the allowed values.
-    """
-    if isinstance(kind, str) and kind in allowed:
-        return kind
-    if allow_unknown and isinstance(kind, str) and kind:
-        from airflow_provider_ld.models._base import validate_key
-
-        return validate_key("kind", kind)
-    raise LaunchDarklyValidationError(
-        f"kind: {kind!r} is not a supported destination kind; allowed values: {', '.join(allowed)}"
-        " (pass allow_unknown_kind=True to send a kind this provider does not know yet)",
-        field="kind",
-        allowed=allowed,
-    )
 
 
 def validate_destination_config(
@@ -300,3 +273,27 @@ def missing_config_fields(kind: str | None, config: Any) -> list[str]:
     if model is MParticleConfig and not (present("userIdentity") or present("userIdentities")):
         missing.append("userIdentity")
     return missing
+
+
+__all__ = [
+    "CONFIG_MODELS",
+    "DESTINATION_KINDS",
+    "KNOWN_KINDS",
+    "WAREHOUSE_COMPLETE_KINDS",
+    "WAREHOUSE_KINDS",
+    "WAREHOUSE_SETUP_KINDS",
+    "AzureEventHubsConfig",
+    "BigQueryConfig",
+    "DatabricksConfig",
+    "DestinationConfig",
+    "GooglePubSubConfig",
+    "KinesisConfig",
+    "MParticleConfig",
+    "MParticleUserIdentity",
+    "RedshiftConfig",
+    "SegmentConfig",
+    "SnowflakeV2Config",
+    "missing_config_fields",
+    "validate_destination_config",
+    "validate_kind",
+]

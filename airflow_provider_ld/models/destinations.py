@@ -17,7 +17,7 @@ from airflow_provider_ld.models._base import (
     validate_key,
     validate_name,
 )
-from airflow_provider_ld.models.configs import KNOWN_KINDS, DestinationConfig, validate_kind
+from airflow_provider_ld.models.configs import DestinationConfig
 
 _DESTINATION_PATH = "/api/v2/destinations/"
 
@@ -91,37 +91,6 @@ def check_scope(project_key: str | None, environment_key: str | None) -> None:
                 "project)",
                 field="project_key",
             )
-
-
-def check_lookup(
-    project_key: Any,
-    environment_key: Any,
-    destination_id: Any,
-    name: Any,
-    kind: Any,
-    *,
-    allow_unknown_kind: bool = False,
-) -> None:
-    """
-    Check how one destination is to be found, before any request: by ``destination_id``, else by ``name``.
-
-    :param project_key: the project key.
-    :param environment_key: the environment key.
-    :param destination_id: the destination's ``_id``; when given, ``name`` is not checked.
-    :param name: the exact destination name.
-    :param kind: ``None``, or a kind an existing destination can have (see :data:`KNOWN_KINDS`).
-    :param allow_unknown_kind: accept a ``kind`` this release does not know.
-    :raises LaunchDarklyValidationError: naming the field.
-    """
-    validate_key("project_key", project_key)
-    validate_key("environment_key", environment_key)
-    if destination_id:
-        validate_key("destination_id", destination_id)
-    else:
-        validate_name("name", name, required=True)
-    validate_bool("allow_unknown_kind", allow_unknown_kind)
-    if kind is not None:
-        validate_kind(kind, allowed=KNOWN_KINDS, allow_unknown=allow_unknown_kind)
 
 
 def check_update_arguments(

@@ -1,5 +1,5 @@
 """
-What every destination operator shares: connection, hook, secret masking, summaries and the link.
+What every destination operator shares beyond :mod:`airflow_provider_ld.task`: rendered values, summaries, logs.
 
 Parsing a DAG must stay cheap: this module imports no models, hook or HTTP library at import time;
 they are imported inside the methods that run when a task executes.
@@ -9,44 +9,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_ld._compat import mask_secret
+from airflow_provider_ld.checks import validate_bool
 from airflow_provider_ld.exceptions import LaunchDarklyValidationError
-from airflow_provider_ld.links import (
-    DESTINATION_URL_XCOM_KEY,
-    LaunchDarklyDestinationLink,
-    destination_ui_url,
-)
+from airflow_provider_ld.links import LaunchDarklyDestinationLink
+from airflow_provider_ld.task import LaunchDarklyTaskMixin
 
 if TYPE_CHECKING:
-    from airflow_provider_ld.hooks.launchdarkly import LaunchDarklyHook
     from airflow_provider_ld.models import Destination
 
-#: Fields that may hold secrets after rendering; registered with the secrets masker at render time.
-SECRET_BEARING_FIELDS = ("config", "setup")
 
-
-def _parsed_if_json(value: Any) -> Any:
+class LaunchDarklyBaseOperator(LaunchDarklyTaskMixin, BaseOperator):
     """
-    Return ``value`` parsed when it is a JSON string (a templated config renders to one), else unchanged.
-
-    The masker must see the secrets inside every form the operators accept, including a JSON object string.
-    """
-    if not isinstance(value, (str, bytes)):
-        return value
-    try:
-        return json.loads(value)
-    except (ValueError, RecursionError):
-        return value
-
-
-class LaunchDarklyBaseOperator(BaseOperator):
-    """
-    Base of the LaunchDarkly operators.
+    Base of the destination and warehouse operators: a task in one environment, with the destination link.
 
     :param project_key: the LaunchDarkly project key (templated).
     :param environment_key: the environment key (templated).
@@ -54,8 +32,8 @@ class LaunchDarklyBaseOperator(BaseOperator):
     """
 
     template_fields: Sequence[str] = ("project_key", "environment_key", "launchdarkly_conn_id")
+    secret_bearing_fields: Sequence[str] = ("config", "setup")
     operator_extra_links = (LaunchDarklyDestinationLink(),)
-    ui_color = "#405BFF"
 
     def __init__(
         self,
@@ -69,22 +47,6 @@ class LaunchDarklyBaseOperator(BaseOperator):
         self.project_key = project_key
         self.environment_key = environment_key
         self.launchdarkly_conn_id = launchdarkly_conn_id
-
-    @cached_property
-    def hook(self) -> LaunchDarklyHook:
-        """The hook, built on first use (never at DAG parse time)."""
-        from airflow_provider_ld.hooks.launchdarkly import LaunchDarklyHook
-
-        return LaunchDarklyHook(self.launchdarkly_conn_id)
-
-    def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
-        """Render as usual, then register every secret in the rendered config with the secrets masker."""
-        from airflow_provider_ld.models.secrets import secret_values
-
-        super().render_template_fields(context, jinja_env)
-        for field in SECRET_BEARING_FIELDS:
-            for value in secret_values(_parsed_if_json(getattr(self, field, None))):
-                mask_secret(value)
 
     @staticmethod
     def rendered_mapping(field: str, value: Any) -> Any:
@@ -103,17 +65,7 @@ class LaunchDarklyBaseOperator(BaseOperator):
         """Accept a bool, or ``"true"``/``"false"`` (what a Jinja template renders to); else fail naming the field."""
         if isinstance(value, str) and value.strip().lower() in ("true", "false"):
             return value.strip().lower() == "true"
-        from airflow_provider_ld.models._base import validate_bool
-
         return validate_bool(field, value)
-
-    def push_destination_url(self, context: Any) -> str:
-        """Compute the UI link for this environment and push it to XCom for the extra link."""
-        url = destination_ui_url(self.hook.settings.base_url, self.project_key, self.environment_key)
-        ti = context.get("ti") if hasattr(context, "get") else None
-        if ti is not None:
-            ti.xcom_push(key=DESTINATION_URL_XCOM_KEY, value=url)
-        return url
 
     def summarize(self, action: str, destination: Destination, url: str) -> dict[str, Any]:
         """
@@ -151,17 +103,6 @@ class LaunchDarklyBaseOperator(BaseOperator):
             url,
         )
 
-    def on_kill(self) -> None:
-        """
-        Stop the API request in flight and close the hook's connections when the task is killed.
-
-        Every operator is idempotent, so the next run converges from wherever the kill left things: a
-        change the API already applied is found and adopted, one it did not apply is made again.
-        """
-        if "hook" in self.__dict__:
-            self.log.info("Task killed: stopping the LaunchDarkly request in flight")
-            self.hook.abort()
-
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         """
         Report the LaunchDarkly event stream as input and the destination's sink as output (OpenLineage).
@@ -181,8 +122,3 @@ class LaunchDarklyBaseOperator(BaseOperator):
 
         action, destination, url = source
         return operator_lineage(url, self.project_key, self.environment_key, destination, action)
-
-    def close_hook(self) -> None:
-        """Close the hook's pooled connections, if a hook was built."""
-        if "hook" in self.__dict__:
-            self.hook.close()

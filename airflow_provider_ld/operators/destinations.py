@@ -12,8 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
+from airflow_provider_ld.checks import (
+    validate_bool,
+    validate_comment,
+    validate_key,
+    validate_kind,
+    validate_name,
+)
+from airflow_provider_ld.destination_ref import DestinationRef, check_identity
 from airflow_provider_ld.exceptions import (
     LaunchDarklyConnectionError,
     LaunchDarklyError,
@@ -48,14 +56,6 @@ def __getattr__(name: str) -> Any:
     return getattr(import_module(module), name)
 
 
-def _check_target(destination_id: str | None, name: str | None) -> None:
-    if not destination_id and not name:
-        raise LaunchDarklyValidationError(
-            "destination_id: give destination_id, or name (and optionally kind) to find the destination",
-            field="destination_id",
-        )
-
-
 class _TargetedDestinationOperator(LaunchDarklyBaseOperator):
     """
     An operator acting on one existing destination, named by ``destination_id`` or by ``name`` and ``kind``.
@@ -83,55 +83,29 @@ class _TargetedDestinationOperator(LaunchDarklyBaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        _check_target(destination_id, name)
+        check_identity(destination_id, name, kind)
         self.destination_id = destination_id
         self.name = name
         self.kind = kind
         self.allow_unknown_kind = allow_unknown_kind
 
-    def check_target(self) -> None:
-        """Check the rendered keys and lookup fields before any request."""
-        from airflow_provider_ld.models.destinations import check_lookup
-
-        _check_target(self.destination_id, self.name)
-        check_lookup(
+    @property
+    def ref(self) -> DestinationRef:
+        """The destination this task acts on, from the rendered fields (a name alone is enough)."""
+        return DestinationRef(
             self.project_key,
             self.environment_key,
-            self.destination_id,
-            self.name,
-            self.kind,
+            destination_id=self.destination_id,
+            name=self.name,
+            kind=self.kind,
             allow_unknown_kind=self.allow_unknown_kind,
         )
 
-    def find_target(self) -> Destination | None:
-        """Return the destination, or ``None`` when it does not exist."""
-        if self.destination_id:
-            try:
-                return self.hook.get_destination(self.project_key, self.environment_key, self.destination_id)
-            except LaunchDarklyNotFoundError:
-                return None
-        matches = self.hook.find_destinations(
-            self.project_key, self.environment_key, name=self.name, kind=self.kind
-        )
-        if len(matches) > 1:
-            ids = ", ".join(match.id for match in matches)
-            raise LaunchDarklyValidationError(
-                f"name: {len(matches)} destinations named {self.name!r} in {self.project_key}/"
-                f"{self.environment_key} ({ids}); pass kind or destination_id to pick one",
-                field="name",
-            )
-        return matches[0] if matches else None
-
     def require_target(self) -> Destination:
         """Return the destination or fail with an error that says how it was looked up."""
-        destination = self.find_target()
+        destination = self.hook.find_destination(self.ref)
         if destination is None:
-            how = f"id {self.destination_id!r}" if self.destination_id else f"name {self.name!r}"
-            if self.kind and not self.destination_id:
-                how += f" and kind {self.kind!r}"
-            raise LaunchDarklyNotFoundError(
-                f"no destination with {how} in {self.project_key}/{self.environment_key}"
-            )
+            raise self.ref.not_found()
         return destination
 
 
@@ -191,8 +165,15 @@ class LaunchDarklyCreateDestinationOperator(LaunchDarklyBaseOperator):
         self.rotate_secrets = rotate_secrets
 
     def execute(self, context: Any) -> dict[str, Any]:
-        from airflow_provider_ld.models._base import validate_bool, validate_key, validate_name
-        from airflow_provider_ld.models.configs import validate_destination_config, validate_kind
+        self.check()
+        with self.linked(context) as url:
+            action, destination = self._create_or_adopt()
+        self.log_action(action, destination, url)
+        return self.summarize(action, destination, url)
+
+    def check(self) -> None:
+        """Check the rendered arguments, the config against its kind included, before any request."""
+        from airflow_provider_ld.models.configs import validate_destination_config
 
         validate_bool("rotate_secrets", self.rotate_secrets)
         validate_key("project_key", self.project_key)
@@ -202,13 +183,6 @@ class LaunchDarklyCreateDestinationOperator(LaunchDarklyBaseOperator):
         self.on = self.rendered_bool("on", self.on)
         self.config = self.rendered_mapping("config", self.config)
         validate_destination_config(self.kind, self.config, allow_unknown=self.allow_unknown_kind)
-        try:
-            url = self.push_destination_url(context)
-            action, destination = self._create_or_adopt()
-            self.log_action(action, destination, url)
-            return self.summarize(action, destination, url)
-        finally:
-            self.close_hook()
 
     def _create_or_adopt(self) -> tuple[str, Destination]:
         existing = self.hook.find_destinations(
@@ -227,7 +201,7 @@ class LaunchDarklyCreateDestinationOperator(LaunchDarklyBaseOperator):
                     self.environment_key,
                     kind=self.kind,
                     name=self.name,
-                    config=self.config,
+                    config=cast("Mapping[str, Any]", self.config),  # a mapping once check() ran
                     on=self.on,
                     allow_unknown_kind=self.allow_unknown_kind,
                 )
@@ -299,7 +273,7 @@ class LaunchDarklyCreateDestinationOperator(LaunchDarklyBaseOperator):
             self.environment_key,
             destination.id,
             on=self.on,
-            config=self.config,
+            config=cast("Mapping[str, Any]", self.config),  # a mapping once check() ran
             allow_unknown_kind=self.allow_unknown_kind,
             current=destination,
             rotate_secrets=self.rotate_secrets,
@@ -349,12 +323,20 @@ class LaunchDarklyUpdateDestinationOperator(_TargetedDestinationOperator):
         self.rotate_secrets = rotate_secrets
 
     def execute(self, context: Any) -> dict[str, Any]:
-        from airflow_provider_ld.models._base import validate_bool, validate_name
+        self.check()
+        with self.linked(context) as url:
+            updated, changed = self._update()
+        action = "updated" if changed else "unchanged"
+        self.log_action(action, updated, url)
+        return self.summarize(action, updated, url)
+
+    def check(self) -> None:
+        """Check the rendered arguments before any request (the config against ``kind`` when it is given)."""
         from airflow_provider_ld.models.configs import validate_destination_config
         from airflow_provider_ld.models.destinations import check_update_arguments
 
         validate_bool("rotate_secrets", self.rotate_secrets)
-        self.check_target()
+        self.ref.check()
         if self.on is not None:
             self.on = self.rendered_bool("on", self.on)
         if self.config is not None:
@@ -363,26 +345,21 @@ class LaunchDarklyUpdateDestinationOperator(_TargetedDestinationOperator):
         check_update_arguments(on=self.on, config=self.config, comment=self.comment)
         if self.config is not None and self.kind:
             validate_destination_config(self.kind, self.config, allow_unknown=self.allow_unknown_kind)
-        try:
-            url = self.push_destination_url(context)
-            current = self.require_target()
-            updated, changed = self.hook.update_destination(
-                self.project_key,
-                self.environment_key,
-                current.id,
-                name=self.new_name,
-                on=self.on,
-                config=self.config,
-                comment=self.comment,
-                allow_unknown_kind=self.allow_unknown_kind,
-                current=current,
-                rotate_secrets=self.rotate_secrets,
-            )
-            action = "updated" if changed else "unchanged"
-            self.log_action(action, updated, url)
-            return self.summarize(action, updated, url)
-        finally:
-            self.close_hook()
+
+    def _update(self) -> tuple[Destination, bool]:
+        current = self.require_target()
+        return self.hook.update_destination(
+            self.project_key,
+            self.environment_key,
+            current.id,
+            name=self.new_name,
+            on=self.on,
+            config=self.config,
+            comment=self.comment,
+            allow_unknown_kind=self.allow_unknown_kind,
+            current=current,
+            rotate_secrets=self.rotate_secrets,
+        )
 
 
 class LaunchDarklyToggleDestinationOperator(_TargetedDestinationOperator):
@@ -404,13 +381,10 @@ class LaunchDarklyToggleDestinationOperator(_TargetedDestinationOperator):
         self.comment = comment
 
     def execute(self, context: Any) -> dict[str, Any]:
-        from airflow_provider_ld.models._base import validate_comment
-
-        self.check_target()
+        self.ref.check()
         self.on = self.rendered_bool("on", self.on)
         validate_comment(self.comment)
-        try:
-            url = self.push_destination_url(context)
+        with self.linked(context) as url:
             current = self.require_target()
             updated, changed = self.hook.update_destination(
                 self.project_key,
@@ -420,11 +394,9 @@ class LaunchDarklyToggleDestinationOperator(_TargetedDestinationOperator):
                 comment=self.comment,
                 current=current,
             )
-            action = ("turned on" if self.on else "turned off") if changed else "unchanged"
-            self.log_action(action, updated, url)
-            return {**self.summarize(action, updated, url), "previous_on": self.previous_on(context, current)}
-        finally:
-            self.close_hook()
+        action = ("turned on" if self.on else "turned off") if changed else "unchanged"
+        self.log_action(action, updated, url)
+        return {**self.summarize(action, updated, url), "previous_on": self.previous_on(context, current)}
 
     def previous_on(self, context: Any, found: Destination) -> bool | None:
         """
@@ -459,33 +431,35 @@ class LaunchDarklyDeleteDestinationOperator(_TargetedDestinationOperator):
         self.missing_ok = missing_ok
 
     def execute(self, context: Any) -> dict[str, Any]:
-        from airflow_provider_ld.models._base import validate_bool
-
-        self.check_target()
+        self.ref.check()
         validate_bool("missing_ok", self.missing_ok)
+        with self.linked(context) as url:
+            destination = self._delete()
+        if destination is None:
+            self.log.info(
+                "No destination to delete in %s/%s; already gone", self.project_key, self.environment_key
+            )
+            return {
+                "action": "absent",
+                "destination_id": self.destination_id,
+                "project_key": self.project_key,
+                "environment_key": self.environment_key,
+                "name": self.name,
+                "url": url,
+            }
+        self.log_action("deleted", destination, url)
+        return self.summarize("deleted", destination, url)
+
+    def _delete(self) -> Destination | None:
+        """Delete the destination; return it, or ``None`` when there was none (and ``missing_ok``)."""
+        destination = self.hook.find_destination(self.ref) if self.missing_ok else self.require_target()
+        if destination is None:
+            return None
         try:
-            url = self.push_destination_url(context)
-            destination = self.find_target() if self.missing_ok else self.require_target()
-            if destination is None:
-                self.log.info(
-                    "No destination to delete in %s/%s; already gone", self.project_key, self.environment_key
-                )
-                return {
-                    "action": "absent",
-                    "destination_id": self.destination_id,
-                    "project_key": self.project_key,
-                    "environment_key": self.environment_key,
-                    "name": self.name,
-                    "url": url,
-                }
-            try:
-                self.hook.delete_destination(self.project_key, self.environment_key, destination.id)
-            except LaunchDarklyNotFoundError:
-                self.log.info("Destination %s was already gone when the DELETE arrived", destination.id)
-            self.log_action("deleted", destination, url)
-            return self.summarize("deleted", destination, url)
-        finally:
-            self.close_hook()
+            self.hook.delete_destination(self.project_key, self.environment_key, destination.id)
+        except LaunchDarklyNotFoundError:
+            self.log.info("Destination %s was already gone when the DELETE arrived", destination.id)
+        return destination
 
 
 # The warehouse operators live in their own module; they stay importable from here.

@@ -8,22 +8,23 @@ imported inside ``execute``.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from functools import cached_property
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_ld._compat import mask_secret
+from airflow_provider_ld.checks import validate_bool
 from airflow_provider_ld.exceptions import LaunchDarklyValidationError
+from airflow_provider_ld.task import LaunchDarklyTaskMixin
 
 try:
     from airflow.sdk import BaseOperator
 except ImportError:  # pragma: no cover - Airflow 3.0
-    from airflow.models.baseoperator import BaseOperator  # type: ignore[no-redef]
+    from airflow.models.baseoperator import BaseOperator  # type: ignore[no-redef,import-not-found,unused-ignore]
 
 if TYPE_CHECKING:
     from airflow_provider_ld.fleet.manifest import LoadedManifest
-    from airflow_provider_ld.hooks.launchdarkly import LaunchDarklyHook
+    from airflow_provider_ld.fleet.plan import Plan
+    from airflow_provider_ld.models import Destination
 
 #: XCom key of the plan when the drift check fails (the return value is not pushed on failure).
 PLAN_XCOM_KEY = "plan"
@@ -31,7 +32,7 @@ PLAN_XCOM_KEY = "plan"
 REPORT_XCOM_KEY = "report"
 
 
-class _ManifestOperator(BaseOperator):
+class _ManifestOperator(LaunchDarklyTaskMixin, BaseOperator):
     """
     Base of the manifest operators.
 
@@ -42,7 +43,6 @@ class _ManifestOperator(BaseOperator):
     """
 
     template_fields: Sequence[str] = ("manifest", "launchdarkly_conn_id")
-    ui_color = "#405BFF"
 
     def __init__(
         self,
@@ -57,27 +57,17 @@ class _ManifestOperator(BaseOperator):
         self.prune = prune
         self.launchdarkly_conn_id = launchdarkly_conn_id
 
-    @cached_property
-    def hook(self) -> LaunchDarklyHook:
-        """The hook, built on first use (never at DAG parse time)."""
-        from airflow_provider_ld.hooks.launchdarkly import LaunchDarklyHook
-
-        return LaunchDarklyHook(self.launchdarkly_conn_id)
-
-    def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
-        """Render as usual, then register every secret written into a dict manifest with the secrets masker."""
+    def rendered_secrets(self) -> Iterator[str]:
+        """Yield every secret written into a dict manifest (registered with the secrets masker at render time)."""
         from airflow_provider_ld.models.secrets import secret_values
 
-        super().render_template_fields(context, jinja_env)
         if isinstance(self.manifest, Mapping):
             for destination in self.manifest.get("destinations") or []:
-                for value in secret_values(destination):
-                    mask_secret(value)
+                yield from secret_values(destination)
 
     def load(self) -> LoadedManifest:
         """Check the manifest (before any request) and return it."""
         from airflow_provider_ld.fleet.manifest import load_manifest
-        from airflow_provider_ld.models._base import validate_bool
 
         validate_bool("prune", self.prune)
         if isinstance(self.manifest, Mapping):
@@ -94,10 +84,10 @@ class _ManifestOperator(BaseOperator):
         path = Path(str(self.manifest).strip())
         if path.is_absolute():
             return path
-        fileloc = getattr(self.dag, "fileloc", None) if self.has_dag() else None
+        fileloc = getattr(self.dag, "fileloc", None) if self.has_dag() else None  # type: ignore[no-untyped-call]
         return (Path(fileloc).parent if fileloc else Path.cwd()) / path
 
-    def make_plan(self, manifest: LoadedManifest):
+    def make_plan(self, manifest: LoadedManifest) -> tuple[Plan, list[Destination]]:
         """Plan from one inventory request; return the plan and the destinations it was made from."""
         from airflow_provider_ld.fleet.manifest import airflow_variable
         from airflow_provider_ld.fleet.plan import make_plan
@@ -126,16 +116,13 @@ class LaunchDarklyPlanDestinationsOperator(_ManifestOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         from airflow_provider_ld.fleet.plan import DestinationDriftError, format_plan_table
-        from airflow_provider_ld.models._base import validate_bool
 
         validate_bool("fail_on_changes", self.fail_on_changes)
         manifest = self.load()
-        try:
+        with self.closing():
             plan, _ = self.make_plan(manifest)
-        finally:
-            self.hook.close()
         self.log.info("Destinations plan:\n%s", format_plan_table(plan))
-        document = plan.to_dict()
+        document: dict[str, Any] = plan.to_dict()
         if self.fail_on_changes and plan.has_changes:
             ti = context.get("ti") if hasattr(context, "get") else None
             if ti is not None:
@@ -184,14 +171,12 @@ class LaunchDarklyApplyDestinationsOperator(_ManifestOperator):
 
         manifest = self.load()
         reviewed = self._reviewed_plan()
-        try:
+        with self.closing():
             if reviewed is None:
                 plan, live = self.make_plan(manifest)
             else:
                 plan, live = plan_from_dict(reviewed, manifest, variables=airflow_variable), None
             report = apply_plan(self.hook, plan, live=live, concurrency=self.concurrency, log=self.log)
-        finally:
-            self.hook.close()
         self.log.info("Destinations applied:\n%s", report.format_table())
         document = report.to_dict()
         failures = report.failures
@@ -207,7 +192,8 @@ class LaunchDarklyApplyDestinationsOperator(_ManifestOperator):
             return None
         if isinstance(self.plan, str):
             try:
-                return json.loads(self.plan)
+                reviewed: Mapping[str, Any] = json.loads(self.plan)
+                return reviewed
             except ValueError:
                 raise LaunchDarklyValidationError(
                     "plan: must be the plan operator's XCom (a dict or its JSON)", field="plan"

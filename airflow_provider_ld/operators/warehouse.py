@@ -12,6 +12,12 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_ld.checks import (
+    WAREHOUSE_COMPLETE_KINDS,
+    WAREHOUSE_SETUP_KINDS,
+    validate_key,
+    validate_kind,
+)
 from airflow_provider_ld.exceptions import LaunchDarklyNotFoundError, LaunchDarklyValidationError
 from airflow_provider_ld.operators._base import LaunchDarklyBaseOperator
 
@@ -59,53 +65,58 @@ class LaunchDarklyWarehouseSetupOperator(LaunchDarklyBaseOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         from airflow_provider_ld.models import WarehouseSetupRequest
-        from airflow_provider_ld.models._base import validate_key
-        from airflow_provider_ld.models.configs import WAREHOUSE_SETUP_KINDS, validate_kind
 
         validate_key("project_key", self.project_key)
         validate_key("environment_key", self.environment_key)
         validate_kind(self.kind, allowed=WAREHOUSE_SETUP_KINDS, allow_unknown=self.allow_unknown_kind)
         request = WarehouseSetupRequest.parse(self.rendered_mapping("setup", self.setup))
-        try:
-            url = self.push_destination_url(context)
-            existing = self.hook.find_destinations(
-                self.project_key, self.environment_key, name=request.name, kind=self.kind
-            )
-            if existing:
-                return self._exists(existing[0], url)
-            try:
-                script = self.hook.generate_warehouse_setup_script(
-                    self.project_key,
-                    self.environment_key,
-                    self.kind,
-                    request,
-                    allow_unknown_kind=self.allow_unknown_kind,
-                )
-            except LaunchDarklyValidationError:
-                of_kind = self.hook.find_destinations(self.project_key, self.environment_key, kind=self.kind)
-                if not of_kind:
-                    raise
-                self.log.info("LaunchDarkly refused the setup: a %s destination already exists", self.kind)
-                return self._exists(of_kind[0], url)
-            result = {
-                "action": "setup started",
-                "kind": self.kind,
-                "project_key": self.project_key,
-                "environment_key": self.environment_key,
-                "url": url,
-                "setup": script.to_dict(),
-            }
-            if self.include_trust_policy:
-                policy = self.hook.generate_trust_policy(self.project_key, self.environment_key)
-                result["trust_policy"] = policy.to_dict()
-            self._log_handover(script)
-            return result
-        finally:
-            self.close_hook()
+        with self.linked(context) as url:
+            existing, script, policy = self._start(request)
+        if existing is not None:
+            self.log_action("found existing", existing, url)
+            return {**self.summarize("exists", existing, url), "setup": None}
+        result = {
+            "action": "setup started",
+            "kind": self.kind,
+            "project_key": self.project_key,
+            "environment_key": self.environment_key,
+            "url": url,
+            "setup": script.to_dict(),
+        }
+        if policy is not None:
+            result["trust_policy"] = policy.to_dict()
+        self._log_handover(script)
+        return result
 
-    def _exists(self, destination: Destination, url: str) -> dict[str, Any]:
-        self.log_action("found existing", destination, url)
-        return {**self.summarize("exists", destination, url), "setup": None}
+    def _start(self, request: Any) -> tuple[Destination | None, Any, Any]:
+        """
+        Start the setup, unless a destination of the kind (and name) exists.
+
+        :return: the existing destination, or ``None`` with the setup script and (if asked) the trust policy.
+        """
+        existing = self.hook.find_destinations(
+            self.project_key, self.environment_key, name=request.name, kind=self.kind
+        )
+        if existing:
+            return existing[0], None, None
+        try:
+            script = self.hook.generate_warehouse_setup_script(
+                self.project_key,
+                self.environment_key,
+                self.kind,
+                request,
+                allow_unknown_kind=self.allow_unknown_kind,
+            )
+        except LaunchDarklyValidationError:
+            of_kind = self.hook.find_destinations(self.project_key, self.environment_key, kind=self.kind)
+            if not of_kind:
+                raise
+            self.log.info("LaunchDarkly refused the setup: a %s destination already exists", self.kind)
+            return of_kind[0], None, None
+        policy = None
+        if self.include_trust_policy:
+            policy = self.hook.generate_trust_policy(self.project_key, self.environment_key)
+        return None, script, policy
 
     def _log_handover(self, script: Any) -> None:
         self.log.info(
@@ -165,21 +176,15 @@ class LaunchDarklyCompleteWarehouseSetupOperator(LaunchDarklyBaseOperator):
         self.connection_test_interval = connection_test_interval
 
     def execute(self, context: Any) -> dict[str, Any]:
-        from airflow_provider_ld.models._base import validate_key
-        from airflow_provider_ld.models.configs import WAREHOUSE_COMPLETE_KINDS, validate_kind
-
         validate_key("project_key", self.project_key)
         validate_key("environment_key", self.environment_key)
         validate_kind(self.kind, allowed=WAREHOUSE_COMPLETE_KINDS, allow_unknown=self.allow_unknown_kind)
         _check_seconds("connection_test_timeout", self.connection_test_timeout, allow_zero=True)
         _check_seconds("connection_test_interval", self.connection_test_interval, allow_zero=False)
-        try:
-            url = self.push_destination_url(context)
+        with self.linked(context) as url:
             action, destination = self._complete_or_adopt()
-            self.log_action(action, destination, url)
-            return self.summarize(action, destination, url)
-        finally:
-            self.close_hook()
+        self.log_action(action, destination, url)
+        return self.summarize(action, destination, url)
 
     def _complete_or_adopt(self) -> tuple[str, Destination]:
         if self.kind == "snowflake-v2" and not self.public_key:

@@ -10,33 +10,23 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from datetime import timedelta
-from functools import cached_property
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
 from airflow_provider_ld._compat import AirflowSensorTimeout, conf
+from airflow_provider_ld.destination_ref import DestinationRef, check_identity
 from airflow_provider_ld.exceptions import (
-    LaunchDarklyAuthError,
-    LaunchDarklyConflictError,
-    LaunchDarklyConnectionError,
     LaunchDarklyError,
-    LaunchDarklyNotFoundError,
-    LaunchDarklyRateLimitError,
-    LaunchDarklyServerError,
     LaunchDarklyValidationError,
 )
-from airflow_provider_ld.links import (
-    DESTINATION_URL_XCOM_KEY,
-    LaunchDarklyDestinationLink,
-    destination_ui_url,
-)
+from airflow_provider_ld.links import LaunchDarklyDestinationLink
+from airflow_provider_ld.task import LaunchDarklyTaskMixin
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_ld.hooks.launchdarkly import LaunchDarklyHook
     from airflow_provider_ld.models import Destination
     from airflow_provider_ld.triggers.destinations import LaunchDarklyDestinationConfiguredTrigger
 
@@ -45,12 +35,9 @@ _LAZY_NAMES = {
     "LaunchDarklyHook": "airflow_provider_ld.hooks.launchdarkly",
     "Destination": "airflow_provider_ld.models",
     "validate_key": "airflow_provider_ld.models._base",
-    "describe_target": "airflow_provider_ld.readiness",
     "destination_summary": "airflow_provider_ld.readiness",
     "evaluate_readiness": "airflow_provider_ld.readiness",
-    "select_destination": "airflow_provider_ld.readiness",
-    "validate_target": "airflow_provider_ld.readiness",
-    "TRANSIENT_ERRORS": "airflow_provider_ld.triggers.destinations",
+    "TRANSIENT_ERRORS": "airflow_provider_ld.exceptions",
     "LaunchDarklyDestinationConfiguredTrigger": "airflow_provider_ld.triggers.destinations",
 }
 
@@ -63,36 +50,7 @@ def __getattr__(name: str) -> Any:
     return getattr(import_module(module), name)
 
 
-def _validate_target(destination_id: Any, name: Any, kind: Any) -> None:
-    """
-    Check the target as :func:`~airflow_provider_ld.readiness.validate_target` does, importing it only on error.
-
-    The accepted cases are decided here; anything else is handed to ``validate_target`` for its error.
-    """
-    if destination_id or (name and kind and isinstance(name, str) and isinstance(kind, str)):
-        return
-    from airflow_provider_ld.readiness import validate_target
-
-    validate_target(destination_id, name, kind)
-
-
-#: Error classes an ``error`` event can name (``error_type``), so ``execute_complete`` raises the same class.
-_EVENT_ERRORS: dict[str, type[LaunchDarklyError]] = {
-    cls.__name__: cls
-    for cls in (
-        LaunchDarklyAuthError,
-        LaunchDarklyConflictError,
-        LaunchDarklyConnectionError,
-        LaunchDarklyError,
-        LaunchDarklyNotFoundError,
-        LaunchDarklyRateLimitError,
-        LaunchDarklyServerError,
-        LaunchDarklyValidationError,
-    )
-}
-
-
-class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
+class LaunchDarklyDestinationConfiguredSensor(LaunchDarklyTaskMixin, BaseSensorOperator):
     """
     Wait until a LaunchDarkly Data Export destination is configured, and return its summary.
 
@@ -127,7 +85,6 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
         "launchdarkly_conn_id",
     )
     operator_extra_links = (LaunchDarklyDestinationLink(),)
-    ui_color = "#405cf5"
 
     def __init__(
         self,
@@ -145,7 +102,7 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        _validate_target(destination_id, name, kind)
+        check_identity(destination_id, name, kind, awaiting=True)
         self.project_key = project_key
         self.environment_key = environment_key
         self.destination_id = destination_id
@@ -164,34 +121,32 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
                 field="poll_interval",
             )
 
-    @cached_property
-    def hook(self) -> LaunchDarklyHook:
-        """The LaunchDarkly hook, built on first use."""
-        from airflow_provider_ld.hooks.launchdarkly import LaunchDarklyHook
-
-        return LaunchDarklyHook(self.launchdarkly_conn_id)
+    @property
+    def ref(self) -> DestinationRef:
+        """The awaited destination, from the rendered fields (a name needs its kind)."""
+        return DestinationRef(
+            self.project_key,
+            self.environment_key,
+            destination_id=self.destination_id,
+            name=self.name,
+            kind=self.kind,
+            allow_unknown_kind=self.allow_unknown_kind,
+        )
 
     @property
     def target(self) -> str:
         """How logs and messages name the awaited destination."""
-        from airflow_provider_ld.readiness import describe_target
-
-        return describe_target(
-            self.project_key, self.environment_key, self.destination_id, self.name, self.kind
-        )
+        return str(self.ref)
 
     def execute(self, context: Context) -> Any:
         """Wait by poking (poke or reschedule mode), or check once and defer to the trigger."""
-        self._check_arguments()
-        self._push_destination_url(context)
-        try:
+        self.ref.check(awaiting=True)
+        with self.linked(context):
             if not self.deferrable:
                 return super().execute(context)
             first = self.poke(context)
             if first:
                 return first.xcom_value
-        finally:
-            self._close_hook()
         self.log.info(
             "Deferring until LaunchDarkly %s is configured (timeout %.0f s, checking every %.0f s)",
             self.target,
@@ -204,13 +159,6 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
             timeout=timedelta(seconds=self.timeout),
         )
 
-    def _push_destination_url(self, context: Context) -> None:
-        """Push the UI link before any waiting, so the extra link works even if the wait fails."""
-        ti = context.get("ti") if hasattr(context, "get") else None
-        if ti is not None:
-            url = destination_ui_url(self.hook.settings.base_url, self.project_key, self.environment_key)
-            ti.xcom_push(key=DESTINATION_URL_XCOM_KEY, value=url)
-
     def poke(self, context: Context) -> PokeReturnValue:
         """
         Check the destination once.
@@ -220,13 +168,12 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
         :raises LaunchDarklyValidationError: on invalid arguments, or several destinations with name and kind.
         """
         from airflow_provider_ld.readiness import evaluate_readiness
-        from airflow_provider_ld.triggers.destinations import TRANSIENT_ERRORS
 
-        self._check_arguments()
+        self.ref.check(awaiting=True)
         try:
-            destination = self._lookup()
-        except TRANSIENT_ERRORS as err:
-            if "hook" in self.__dict__ and self.hook.aborted:
+            destination = self.hook.find_destination(self.ref)
+        except LaunchDarklyError as err:
+            if not err.transient or ("hook" in self.__dict__ and self.hook.aborted):
                 raise  # the task was killed: stop waiting instead of poking again
             self.log.warning("LaunchDarkly %s: check failed, will retry: %s", self.target, err)
             return PokeReturnValue(is_done=False)
@@ -253,35 +200,7 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
             return self._summary(Destination.model_validate(event["destination"]))
         if status == "timeout":
             raise AirflowSensorTimeout(message)
-        error_class = _EVENT_ERRORS.get(str(event.get("error_type")), LaunchDarklyError)
-        raise error_class(message, status_code=event.get("status_code"))
-
-    def _check_arguments(self) -> None:
-        """Check the rendered arguments before any request is sent."""
-        from airflow_provider_ld.models.destinations import check_lookup
-        from airflow_provider_ld.readiness import validate_target
-
-        validate_target(self.destination_id, self.name, self.kind)
-        check_lookup(
-            self.project_key,
-            self.environment_key,
-            self.destination_id,
-            self.name,
-            self.kind,
-            allow_unknown_kind=self.allow_unknown_kind,
-        )
-
-    def _lookup(self) -> Destination | None:
-        from airflow_provider_ld.readiness import select_destination
-
-        if self.destination_id:
-            try:
-                return self.hook.get_destination(self.project_key, self.environment_key, self.destination_id)
-            except LaunchDarklyNotFoundError:
-                return None
-        name, kind = str(self.name), str(self.kind)  # both given: checked by _check_arguments
-        candidates = self.hook.find_destinations(self.project_key, self.environment_key, name=name, kind=kind)
-        return select_destination(candidates, name=name, kind=kind)
+        raise LaunchDarklyError.from_event_payload({**event, "message": message})
 
     def _summary(self, destination: Destination) -> dict[str, Any]:
         from airflow_provider_ld.readiness import destination_summary
@@ -304,16 +223,6 @@ class LaunchDarklyDestinationConfiguredSensor(BaseSensorOperator):
             poll_interval=self.poll_interval,
             end_time=time.time() + self.timeout,
         )
-
-    def on_kill(self) -> None:
-        """Stop the API request in flight and close the hook's connections when the task is killed."""
-        if "hook" in self.__dict__:
-            self.log.info("Task killed: stopping the LaunchDarkly request in flight")
-            self.hook.abort()
-
-    def _close_hook(self) -> None:
-        if "hook" in self.__dict__:
-            self.hook.close()
 
 
 __all__ = ["LaunchDarklyDestinationConfiguredSensor"]

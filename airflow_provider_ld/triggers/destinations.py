@@ -9,28 +9,15 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_provider_ld.destination_ref import DestinationRef, check_identity
 from airflow_provider_ld.exceptions import (
-    LaunchDarklyConnectionError,
+    TRANSIENT_ERRORS,
     LaunchDarklyError,
-    LaunchDarklyRateLimitError,
-    LaunchDarklyServerError,
     LaunchDarklyValidationError,
 )
 from airflow_provider_ld.hooks.launchdarkly_async import LaunchDarklyAsyncHook
-from airflow_provider_ld.readiness import (
-    describe_target,
-    evaluate_readiness,
-    select_destination,
-    validate_target,
-)
+from airflow_provider_ld.readiness import evaluate_readiness
 from airflow_provider_ld.triggers.shared_polls import Found, Subscription, poller_for
-
-#: Errors that may clear up by themselves: the trigger logs them and polls again until its deadline.
-TRANSIENT_ERRORS: tuple[type[LaunchDarklyError], ...] = (
-    LaunchDarklyRateLimitError,
-    LaunchDarklyServerError,
-    LaunchDarklyConnectionError,
-)
 
 #: Seconds the check made at the deadline may take; no check runs longer past ``end_time``.
 FINAL_CHECK_SECONDS = 10.0
@@ -51,8 +38,10 @@ class LaunchDarklyDestinationConfiguredTrigger(BaseTrigger):
     The single event is ``{"status": "success" | "error" | "timeout", "message": ..., <ids>}`` where the
     ids are ``project_key``, ``environment_key``, ``destination_id``, ``name`` and ``kind``. A success also
     carries ``destination`` (its ``to_dict()``, secrets redacted); an error carries ``error_type`` (the
-    exception's class name) and ``status_code``. Rate limiting, server and connection errors are logged
-    and polled through until ``end_time``. The trigger sleeps ``poll_interval`` between checks, never past
+    exception's class name), ``status_code`` and ``error`` (its code, request id, method and path, from
+    :meth:`~airflow_provider_ld.exceptions.LaunchDarklyError.to_event_payload`), so the sensor raises the
+    same error. Errors whose class is ``transient`` (rate limiting, server and connection errors) are
+    logged and polled through until ``end_time``. The trigger sleeps ``poll_interval`` between checks, never past
     the deadline; a check still running at the deadline (or :data:`FINAL_CHECK_SECONDS` into the last check,
     made at the deadline) is cut short with a ``timeout`` event.
 
@@ -85,8 +74,8 @@ class LaunchDarklyDestinationConfiguredTrigger(BaseTrigger):
         launchdarkly_conn_id: str = LaunchDarklyAsyncHook.default_conn_name,
         poll_interval: float = 30.0,
     ) -> None:
-        super().__init__()
-        validate_target(destination_id, name, kind)
+        super().__init__()  # type: ignore[no-untyped-call]  # Airflow's BaseTrigger is untyped
+        check_identity(destination_id, name, kind, awaiting=True)
         if (
             isinstance(poll_interval, bool)
             or not isinstance(poll_interval, (int, float))
@@ -124,11 +113,20 @@ class LaunchDarklyDestinationConfiguredTrigger(BaseTrigger):
         )
 
     @property
+    def ref(self) -> DestinationRef:
+        """The awaited destination."""
+        return DestinationRef(
+            self.project_key,
+            self.environment_key,
+            destination_id=self.destination_id,
+            name=self.name,
+            kind=self.kind,
+        )
+
+    @property
     def target(self) -> str:
         """How logs and messages name the awaited destination."""
-        return describe_target(
-            self.project_key, self.environment_key, self.destination_id, self.name, self.kind
-        )
+        return str(self.ref)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Wait on the loop's shared poller until the destination is configured, an error ends it, or time is up."""
@@ -156,7 +154,7 @@ class LaunchDarklyDestinationConfiguredTrigger(BaseTrigger):
             payload = await self._wait(subscription)
         finally:
             await poller.unsubscribe(subscription)
-        yield TriggerEvent(payload)
+        yield TriggerEvent(payload)  # type: ignore[no-untyped-call]
 
     async def _wait(self, subscription: Subscription) -> dict[str, Any]:
         """
@@ -184,7 +182,7 @@ class LaunchDarklyDestinationConfiguredTrigger(BaseTrigger):
         :raises LaunchDarklyValidationError: when several destinations have the name and kind.
         """
         if isinstance(found, list):
-            destination = select_destination(found, name=str(self.name), kind=str(self.kind))
+            destination = self.ref.select(found)
         else:
             destination = found
         readiness = evaluate_readiness(destination, require_on=self.require_on)
@@ -200,13 +198,11 @@ class LaunchDarklyDestinationConfiguredTrigger(BaseTrigger):
 
     def _fail(self, err: BaseException, number: int) -> dict[str, Any] | str:
         """Return the error event for an error in check ``number``, or (if transient) the reason to keep waiting."""
-        if isinstance(err, TRANSIENT_ERRORS):
+        if isinstance(err, LaunchDarklyError) and err.transient:
             self.log.warning("LaunchDarkly %s: check %d failed, will retry: %s", self.target, number, err)
             return f"{type(err).__name__}: {err}"
         if isinstance(err, LaunchDarklyError):
-            return self._payload(
-                "error", str(err), error_type=type(err).__name__, status_code=err.status_code
-            )
+            return self._payload("error", str(err), **err.to_event_payload())
         # a bug or a missing connection: report it instead of crashing the trigger
         self.log.error("Waiting for LaunchDarkly %s failed: %s: %s", self.target, type(err).__name__, err)
         return self._payload(

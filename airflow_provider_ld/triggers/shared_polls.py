@@ -36,7 +36,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_ld.exceptions import LaunchDarklyNotFoundError
+from airflow_provider_ld.destination_ref import DestinationRef
 from airflow_provider_ld.hooks.launchdarkly_async import LaunchDarklyAsyncHook
 from airflow_provider_ld.models import Destination
 
@@ -274,10 +274,7 @@ class DestinationPoller:
     async def _get_by_id(
         self, project_key: str, environment_key: str, destination_id: str
     ) -> Destination | None:
-        try:
-            return await self._hook.get_destination(project_key, environment_key, destination_id)
-        except LaunchDarklyNotFoundError:
-            return None
+        return await self._hook.find_destination(DestinationRef(project_key, environment_key, destination_id))
 
     # The loop
 

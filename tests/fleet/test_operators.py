@@ -86,7 +86,7 @@ def test_apply_takes_the_reviewed_plan_as_a_dict_or_json(emulator, ld_connection
 
 
 def test_jinja_secret_in_a_dict_manifest_is_masked_and_sent(emulator, ld_connection, monkeypatch):
-    from airflow_provider_ld.operators import fleet as module
+    from airflow_provider_ld import task as module  # the masking every LaunchDarkly task shares
 
     masked = []
     monkeypatch.setattr(module, "mask_secret", masked.append)

@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from airflow_provider_ld import task as base_module
 from airflow_provider_ld.api import operations
 from airflow_provider_ld.api.calls import MAX_RESPONSE_BYTES, error_from_response, parse_response
 from airflow_provider_ld.exceptions import (
@@ -21,7 +22,6 @@ from airflow_provider_ld.exceptions import (
 )
 from airflow_provider_ld.hooks.launchdarkly import LaunchDarklyHook
 from airflow_provider_ld.hooks.launchdarkly_async import LaunchDarklyAsyncHook
-from airflow_provider_ld.operators import _base as base_module
 from airflow_provider_ld.operators.destinations import LaunchDarklyCreateDestinationOperator
 from airflow_provider_ld.operators.warehouse import LaunchDarklyWarehouseSetupOperator
 from airflow_provider_ld.triggers import destinations as trigger_module

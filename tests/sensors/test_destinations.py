@@ -357,3 +357,35 @@ def test_sensor_pushes_the_destination_link_before_waiting(emulator, ld_connecti
         pushed[DESTINATION_URL_XCOM_KEY]
         == f"{emulator.base_url}/settings/integrations?project=proj&environment=prod"
     )
+
+
+def test_a_deferred_failure_keeps_its_code_request_id_method_and_path(emulator, ld_connection, monkeypatch):
+    sensor = make_sensor(destination_id="abc", deferrable=True)
+    with pytest.raises(TaskDeferred) as info:
+        sensor.execute({})
+    # While deferred, the token is revoked: the trigger's next check is refused.
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_LAUNCHDARKLY_DEFAULT", connection_json(emulator.base_url, token="revoked-token-77")
+    )
+    _path, kwargs = info.value.trigger.serialize()
+    trigger = LaunchDarklyDestinationConfiguredTrigger(**kwargs)
+
+    async def first_event():
+        async for event in trigger.run():
+            return event
+
+    event = asyncio.run(first_event())
+    payload = json.loads(json.dumps(event.payload))  # what the triggerer stores: plain JSON
+    with pytest.raises(LaunchDarklyAuthError) as raised:
+        sensor.execute_complete({}, payload)
+    error = raised.value
+    refused = emulator.calls_to("GET", "/api/v2/destinations/proj/prod/abc")[-1]
+    assert (error.method, error.path, error.status_code, error.code) == (
+        "GET",
+        "/api/v2/destinations/proj/prod/abc",
+        401,
+        "unauthorized",
+    )
+    assert error.request_id and error.request_id == json.loads(refused.response_body)["id"]
+    assert str(error) == payload["message"]
+    assert "revoked-token-77" not in json.dumps(payload) + str(error) + repr(error)

@@ -207,6 +207,15 @@ async def test_wrong_token_is_an_error_at_once(clocked_emulator, fake_time, monk
         "kind": None,
         "error_type": "LaunchDarklyAuthError",
         "status_code": 401,
+        # The error itself, so the sensor raises it again with its code, request id, method and path.
+        "error": {
+            "message": "Invalid access token",
+            "method": "GET",
+            "path": "/api/v2/destinations/proj/prod/abc",
+            "status_code": 401,
+            "code": "unauthorized",
+            "request_id": event.payload["error"]["request_id"],
+        },
     }
     assert "GET /api/v2/destinations/proj/prod/abc -> 401 unauthorized" in event.payload["message"]
     assert "nope-123" not in event.payload["message"]
