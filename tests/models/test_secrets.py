@@ -12,6 +12,7 @@ from airflow_provider_ld.models.secrets import (
     redact,
     reveal_secrets,
     secret_values,
+    stand_in_agrees,
 )
 
 
@@ -97,3 +98,21 @@ def test_redact_hides_plain_and_wrapped_secrets_only():
     }
     assert redact(SecretStr("x")) == REDACTED
     assert redact(("a", "b")) == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("stand_in", "clear", "agrees"),
+    [
+        # Every visible character accounted for, nothing hidden between: still the same value.
+        ("abc****xyz", "abcxyz", True),
+        # Head and tail would have to overlap: the clear value is too short to be the stored one.
+        ("abc****bcd", "abcd", False),
+        # A secret given as something other than text cannot be the stored text.
+        ("abc****xyz", 12345, False),
+        ("abc****xyz", None, False),
+        (None, "abc-xyz", False),
+        (SecretStr("abc****xyz"), SecretStr("abc-secret-xyz"), True),
+    ],
+)
+def test_stand_in_agreement_at_the_edges(stand_in, clear, agrees):
+    assert stand_in_agrees(stand_in, clear) is agrees
