@@ -6,11 +6,22 @@ import pickle
 import pytest
 
 from airflow_provider_ld.api import operations
-from airflow_provider_ld.api.calls import ApiRequest, error_from_response, parse_response, request_headers
+from airflow_provider_ld.api.calls import (
+    MAX_RESPONSE_BYTES,
+    ApiRequest,
+    CappedBody,
+    DeadlineExceeded,
+    error_from_response,
+    final_error,
+    parse_response,
+    request_headers,
+)
+from airflow_provider_ld.api.retries import Attempt, RetryPolicy, TransportFailure
 from airflow_provider_ld.connection import ConnectionSettings
 from airflow_provider_ld.exceptions import (
     LaunchDarklyAuthError,
     LaunchDarklyConflictError,
+    LaunchDarklyConnectionError,
     LaunchDarklyError,
     LaunchDarklyNotFoundError,
     LaunchDarklyRateLimitError,
@@ -116,3 +127,40 @@ def test_request_repr_never_shows_body():
     request = operations.create_destination("p", "e", kind="segment", config={"writeKey": "wk-SECRET-1"})
     assert "wk-SECRET-1" not in repr(request)
     assert b"wk-SECRET-1" in request.encoded_body()
+
+
+def test_an_answer_over_the_size_limit_is_refused_by_its_announced_length_or_as_read():
+    """The cap is exact: a body of the limit is read; one byte more fails the call, saying so."""
+    request_ = operations.list_destinations()
+    expected = "GET /api/v2/destinations -> 200 the answer's body exceeds the 16 MiB limit and was not read"
+    with pytest.raises(LaunchDarklyServerError) as announced:
+        CappedBody(request_, 200, {"Content-Length": str(MAX_RESPONSE_BYTES + 1)})
+    assert str(announced.value) == expected
+    assert announced.value.status_code == 200
+    body = CappedBody(request_, 200, {"Content-Length": str(MAX_RESPONSE_BYTES)})
+    body.add(b"x" * (MAX_RESPONSE_BYTES - 1))
+    body.add(b"y")
+    assert len(body.content()) == MAX_RESPONSE_BYTES
+    with pytest.raises(LaunchDarklyServerError) as read:
+        body.add(b"z")
+    assert str(read.value) == expected
+
+
+def test_a_cut_attempt_is_reported_with_its_deadline():
+    cut = DeadlineExceeded(2.5)
+    assert cut.seconds == 2.5
+    assert str(cut) == "no complete answer within 2.5 s"
+    error = final_error(
+        operations.get_destination("proj", "prod", "abc"),
+        Attempt(failure=TransportFailure.MAYBE_SENT),
+        b"",
+        cut,
+        retries=0,
+        reason="no retries left",
+        policy=RetryPolicy(max_retries=0),
+        host="app.launchdarkly.com",
+    )
+    assert isinstance(error, LaunchDarklyConnectionError)
+    assert "no complete answer from app.launchdarkly.com within the 2.5 s deadline of an attempt" in str(
+        error
+    )
