@@ -7,6 +7,7 @@ import pytest
 
 from airflow_provider_ld.api import operations
 from airflow_provider_ld.api.calls import (
+    MAX_ERROR_MESSAGE_CHARS,
     MAX_RESPONSE_BYTES,
     ApiRequest,
     CappedBody,
@@ -164,3 +165,60 @@ def test_a_cut_attempt_is_reported_with_its_deadline():
     assert "no complete answer from app.launchdarkly.com within the 2.5 s deadline of an attempt" in str(
         error
     )
+
+
+@pytest.mark.parametrize("status", [300, 304])
+def test_a_redirect_or_other_3xx_answer_is_an_error_not_a_result(status):
+    with pytest.raises(LaunchDarklyError) as info:
+        parse_response(operations.get_destination("p", "e", "d1"), status, b"{}")
+    assert info.value.status_code == status
+
+
+def test_an_error_answer_read_by_parse_response_keeps_the_api_message():
+    body = json.dumps({"code": "not_found", "message": "Unknown destination", "id": "req-7"}).encode()
+    with pytest.raises(LaunchDarklyNotFoundError) as info:
+        parse_response(REQUEST, 404, body)
+    assert str(info.value) == (
+        "GET /api/v2/destinations/p/e/d1 -> 404 not_found: Unknown destination (request req-7)"
+    )
+
+
+def test_an_empty_success_answer_is_read_as_an_empty_object():
+    """An empty 2xx body where a destination was due names the first missing field, not a JSON error."""
+    with pytest.raises(LaunchDarklyServerError) as info:
+        parse_response(REQUEST, 200, b"")
+    assert str(info.value).startswith("GET /api/v2/destinations/p/e/d1 -> 200 unexpected answer: _id: ")
+
+
+@pytest.mark.parametrize("body", [b'["not", "an", "object"]', b'"just text"', b"42"])
+def test_an_error_body_that_is_not_an_object_falls_back_to_the_status_phrase(body):
+    assert (
+        str(error_from_response(REQUEST, 502, body)) == "GET /api/v2/destinations/p/e/d1 -> 502 bad gateway"
+    )
+
+
+def test_the_beta_note_is_added_to_a_beta_403_only():
+    beta = operations.list_delivery_configurations()
+    body = json.dumps({"code": "forbidden", "message": "Access denied"}).encode()
+    assert str(error_from_response(beta, 403, body)) == (
+        "GET /api/v2/integration-capabilities/featureStore -> 403 forbidden: Access denied "
+        "(this is a beta endpoint; LD-API-Version: beta was sent)"
+    )
+    missing = json.dumps({"code": "not_found", "message": "Unknown configuration"}).encode()
+    assert "beta endpoint" not in str(error_from_response(beta, 404, missing))
+    assert "beta endpoint" not in str(error_from_response(REQUEST, 403, body))
+
+
+def test_error_fields_of_other_types_are_shown_as_text():
+    body = json.dumps({"code": 4031, "message": ["nested", "list"], "id": True}).encode()
+    error = error_from_response(REQUEST, 400, body)
+    assert (error.code, error.message, error.request_id) == ("4031", "list", "True")
+
+
+def test_a_long_error_message_is_cut_at_the_limit_with_an_ellipsis():
+    exact = "m" * MAX_ERROR_MESSAGE_CHARS
+    kept = error_from_response(REQUEST, 400, json.dumps({"message": exact}).encode())
+    assert kept.message == exact
+    cut = error_from_response(REQUEST, 400, json.dumps({"message": exact + "overflow"}).encode())
+    assert cut.message == "m" * (MAX_ERROR_MESSAGE_CHARS - 3) + "..."
+    assert len(cut.message) == MAX_ERROR_MESSAGE_CHARS

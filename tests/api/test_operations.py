@@ -263,6 +263,18 @@ NAN_PATCH = [{"op": "replace", "path": "/config/batchSize", "value": float("nan"
             "NaN and Infinity",
         ),
         (
+            lambda: operations.create_destination(
+                P, E, kind="webhook-v9", config={"x": float("nan")}, allow_unknown_kind=True
+            ),
+            "config",
+            "NaN and Infinity",
+        ),
+        (
+            lambda: operations.create_destination(P, E, kind="segment", config={"writeKey": "wk"}, name=5),
+            "name",
+            "must be a non-empty string",
+        ),
+        (
             lambda: operations.create_delivery_configuration(P, E, "fastly", config=FASTLY, on="yes"),
             "on",
             "must be true or false, got 'yes'",
@@ -328,3 +340,13 @@ def test_snowflake_completion_says_which_public_key_it_needs():
     assert str(info.value) == (
         "public_key: required for kind 'snowflake-v2' (the publicKey the setup call returned)"
     )
+
+
+def test_a_destination_of_an_unknown_kind_is_refused_unless_asked():
+    with pytest.raises(LaunchDarklyValidationError) as info:
+        operations.create_destination(P, E, kind="webhook-v9", config={"url": "https://example.com"})
+    assert info.value.field == "kind"
+    sent = operations.create_destination(
+        P, E, kind="webhook-v9", config={"url": "https://example.com"}, allow_unknown_kind=True
+    )
+    assert sent.body["kind"] == "webhook-v9"

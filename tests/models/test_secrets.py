@@ -42,6 +42,10 @@ from airflow_provider_ld.models.secrets import (
         ([{"op": "replace", "path": "/name", "value": "events"}], []),
         ({"path": "/config/writeKey", "value": "not-an-operation"}, []),
         ({"op": "replace", "path": 7, "value": "x"}, []),
+        # Only the field the operation writes decides: a secret-sounding parent does not make "eu" a secret.
+        ([{"op": "replace", "path": "/config/keyMappings/region", "value": "eu"}], []),
+        # The whole document replaced (path ""): its secrets are found inside the value.
+        ([{"op": "replace", "path": "", "value": {"config": {"writeKey": "wk-6"}}}], ["wk-6"]),
         ({"name": "events", "on": False, "tags": ["a", "b"]}, []),
         (None, []),
     ],
