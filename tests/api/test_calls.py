@@ -12,6 +12,7 @@ from airflow_provider_ld.api.calls import (
     ApiRequest,
     CappedBody,
     DeadlineExceeded,
+    attempt_deadline,
     error_from_response,
     final_error,
     parse_response,
@@ -222,3 +223,29 @@ def test_a_long_error_message_is_cut_at_the_limit_with_an_ellipsis():
     cut = error_from_response(REQUEST, 400, json.dumps({"message": exact + "overflow"}).encode())
     assert cut.message == "m" * (MAX_ERROR_MESSAGE_CHARS - 3) + "..."
     assert len(cut.message) == MAX_ERROR_MESSAGE_CHARS
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'{"items": [{"_id": 5}]}', "unexpected answer: items.0._id: Input should be a valid string"),
+        (b"[]", "unexpected answer: body: Input should be an object"),
+    ],
+)
+def test_a_malformed_answer_names_where_it_is_wrong(body, message):
+    with pytest.raises(LaunchDarklyServerError) as info:
+        parse_response(operations.list_destinations(), 200, body)
+    assert str(info.value) == f"GET /api/v2/destinations -> 200 {message}"
+
+
+def test_an_attempt_may_take_twice_the_connection_timeout():
+    assert attempt_deadline(30.0) == 60.0
+    assert attempt_deadline(2.5) == 5.0
+
+
+def test_a_body_json_cannot_carry_is_never_encoded():
+    """The builders refuse NaN first; the encoder refuses it too rather than send invalid JSON."""
+    with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
+        ApiRequest(
+            "postDestination", "POST", "/api/v2/destinations/p/e", body={"n": float("nan")}
+        ).encoded_body()
