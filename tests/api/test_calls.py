@@ -9,6 +9,7 @@ from airflow_provider_ld.api import operations
 from airflow_provider_ld.api.calls import (
     MAX_ERROR_MESSAGE_CHARS,
     MAX_RESPONSE_BYTES,
+    USER_AGENT,
     ApiRequest,
     CappedBody,
     DeadlineExceeded,
@@ -249,3 +250,12 @@ def test_a_body_json_cannot_carry_is_never_encoded():
         ApiRequest(
             "postDestination", "POST", "/api/v2/destinations/p/e", body={"n": float("nan")}
         ).encoded_body()
+
+
+def test_every_call_asks_for_json_and_sends_nothing_else():
+    assert request_headers(SETTINGS, REQUEST) == {
+        "Authorization": "api-raw-token-123",
+        "LD-API-Version": "20240415",
+        "User-Agent": USER_AGENT,
+        "Accept": "application/json",
+    }
