@@ -190,3 +190,12 @@ def test_every_default_has_one_source():
         defaults.DEFAULT_MAX_RETRIES,
         defaults.DEFAULT_MAX_RETRY_WAIT,
     )
+
+
+def test_a_zero_retry_wait_is_allowed_and_a_negative_one_is_not():
+    """``max_retry_wait=0`` (never wait between attempts) is valid; only below zero is refused."""
+    assert ConnectionSettings(base_url=None, token="tok", max_retry_wait=0).max_retry_wait == 0
+    with pytest.raises(LaunchDarklyValidationError) as info:
+        ConnectionSettings(base_url=None, token="tok", max_retry_wait=-0.5)
+    assert info.value.field == "max_retry_wait"
+    assert str(info.value) == "max_retry_wait: must be a finite number >= 0, got -0.5"
