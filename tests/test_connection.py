@@ -199,3 +199,29 @@ def test_a_zero_retry_wait_is_allowed_and_a_negative_one_is_not():
         ConnectionSettings(base_url=None, token="tok", max_retry_wait=-0.5)
     assert info.value.field == "max_retry_wait"
     assert str(info.value) == "max_retry_wait: must be a finite number >= 0, got -0.5"
+
+
+def test_a_zero_timeout_is_refused_with_its_bound():
+    with pytest.raises(LaunchDarklyValidationError) as info:
+        ConnectionSettings(base_url=None, token="tok", timeout=0)
+    assert str(info.value) == "timeout: must be a finite number > 0, got 0"
+
+
+@pytest.mark.parametrize(
+    ("token", "problem"),
+    [
+        ("tok\r", "a line break (CR or LF)"),
+        ("tok\nX-Injected: 1", "a line break (CR or LF)"),
+        ("tok\r\n", "a line break (CR or LF)"),
+        ("tok\tab", "a control character"),
+        ("tök", "a non-ASCII character"),
+    ],
+)
+def test_a_token_no_header_can_carry_says_why_without_showing_it(token, problem):
+    with pytest.raises(LaunchDarklyValidationError) as info:
+        ConnectionSettings(base_url=None, token=token)
+    assert info.value.field == "password"
+    assert str(info.value) == (
+        f"token: the connection's password (the API access token) contains {problem}, which an HTTP header "
+        "cannot carry; enter it again (the value is not shown)"
+    )
