@@ -225,3 +225,17 @@ def test_a_token_no_header_can_carry_says_why_without_showing_it(token, problem)
         f"token: the connection's password (the API access token) contains {problem}, which an HTTP header "
         "cannot carry; enter it again (the value is not shown)"
     )
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        # A URL host with a trailing slash still gets the port field.
+        ("https://ld.example.com/", "https://ld.example.com:8443"),
+        # A port written in the host wins over the port field.
+        ("https://ld.example.com:9000", "https://ld.example.com:9000"),
+    ],
+)
+def test_port_field_and_url_hosts(host, expected):
+    conn = Connection(conn_id="ld", conn_type="launchdarkly", host=host, port=8443, password="tok-abcdef")
+    assert settings_from_connection(conn).base_url == expected
