@@ -234,8 +234,20 @@ def test_a_token_no_header_can_carry_says_why_without_showing_it(token, problem)
         ("https://ld.example.com/", "https://ld.example.com:8443"),
         # A port written in the host wins over the port field.
         ("https://ld.example.com:9000", "https://ld.example.com:9000"),
+        # Only slashes are trimmed before the port is added, never the host's own last letters.
+        ("https://PROXY-BOX/", "https://proxy-box:8443"),
     ],
 )
 def test_port_field_and_url_hosts(host, expected):
     conn = Connection(conn_id="ld", conn_type="launchdarkly", host=host, port=8443, password="tok-abcdef")
     assert settings_from_connection(conn).base_url == expected
+
+
+def test_the_token_may_come_from_the_extra_when_the_password_is_empty():
+    conn = Connection(
+        conn_id="ld",
+        conn_type="launchdarkly",
+        host="app.launchdarkly.com",
+        extra=json.dumps({"token": "tok-extra"}),
+    )
+    assert settings_from_connection(conn).token == "tok-extra"
