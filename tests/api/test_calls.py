@@ -173,6 +173,7 @@ def test_a_cut_attempt_is_reported_with_its_deadline():
 def test_a_redirect_or_other_3xx_answer_is_an_error_not_a_result(status):
     with pytest.raises(LaunchDarklyError) as info:
         parse_response(operations.get_destination("p", "e", "d1"), status, b"{}")
+    assert type(info.value) is LaunchDarklyError, "the status itself is the error, not the body"
     assert info.value.status_code == status
 
 

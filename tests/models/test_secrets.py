@@ -43,7 +43,7 @@ from airflow_provider_ld.models.secrets import (
         ({"path": "/config/writeKey", "value": "not-an-operation"}, []),
         ({"op": "replace", "path": 7, "value": "x"}, []),
         # Only the field the operation writes decides: a secret-sounding parent does not make "eu" a secret.
-        ([{"op": "replace", "path": "/config/keyMappings/region", "value": "eu"}], []),
+        ([{"op": "replace", "path": "/config/apiKeyRotation/region", "value": "eu"}], []),
         # The whole document replaced (path ""): its secrets are found inside the value.
         ([{"op": "replace", "path": "", "value": {"config": {"writeKey": "wk-6"}}}], ["wk-6"]),
         ({"name": "events", "on": False, "tags": ["a", "b"]}, []),
