@@ -190,3 +190,64 @@ def test_every_default_has_one_source():
         defaults.DEFAULT_MAX_RETRIES,
         defaults.DEFAULT_MAX_RETRY_WAIT,
     )
+
+
+def test_a_zero_retry_wait_is_allowed_and_a_negative_one_is_not():
+    """``max_retry_wait=0`` (never wait between attempts) is valid; only below zero is refused."""
+    assert ConnectionSettings(base_url=None, token="tok", max_retry_wait=0).max_retry_wait == 0
+    with pytest.raises(LaunchDarklyValidationError) as info:
+        ConnectionSettings(base_url=None, token="tok", max_retry_wait=-0.5)
+    assert info.value.field == "max_retry_wait"
+    assert str(info.value) == "max_retry_wait: must be a finite number >= 0, got -0.5"
+
+
+def test_a_zero_timeout_is_refused_with_its_bound():
+    with pytest.raises(LaunchDarklyValidationError) as info:
+        ConnectionSettings(base_url=None, token="tok", timeout=0)
+    assert str(info.value) == "timeout: must be a finite number > 0, got 0"
+
+
+@pytest.mark.parametrize(
+    ("token", "problem"),
+    [
+        ("tok\r", "a line break (CR or LF)"),
+        ("tok\nX-Injected: 1", "a line break (CR or LF)"),
+        ("tok\r\n", "a line break (CR or LF)"),
+        ("tok\tab", "a control character"),
+        ("tök", "a non-ASCII character"),
+    ],
+)
+def test_a_token_no_header_can_carry_says_why_without_showing_it(token, problem):
+    with pytest.raises(LaunchDarklyValidationError) as info:
+        ConnectionSettings(base_url=None, token=token)
+    assert info.value.field == "password"
+    assert str(info.value) == (
+        f"token: the connection's password (the API access token) contains {problem}, which an HTTP header "
+        "cannot carry; enter it again (the value is not shown)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        # A URL host with a trailing slash still gets the port field.
+        ("https://ld.example.com/", "https://ld.example.com:8443"),
+        # A port written in the host wins over the port field.
+        ("https://ld.example.com:9000", "https://ld.example.com:9000"),
+        # Only slashes are trimmed before the port is added, never the host's own last letters.
+        ("https://PROXY-BOX/", "https://proxy-box:8443"),
+    ],
+)
+def test_port_field_and_url_hosts(host, expected):
+    conn = Connection(conn_id="ld", conn_type="launchdarkly", host=host, port=8443, password="tok-abcdef")
+    assert settings_from_connection(conn).base_url == expected
+
+
+def test_the_token_may_come_from_the_extra_when_the_password_is_empty():
+    conn = Connection(
+        conn_id="ld",
+        conn_type="launchdarkly",
+        host="app.launchdarkly.com",
+        extra=json.dumps({"token": "tok-extra"}),
+    )
+    assert settings_from_connection(conn).token == "tok-extra"

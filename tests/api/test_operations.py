@@ -13,6 +13,8 @@ import pytest
 from airflow_provider_ld.api import operations
 from airflow_provider_ld.exceptions import LaunchDarklyValidationError
 from airflow_provider_ld.models import (
+    WAREHOUSE_COMPLETE_KINDS,
+    WAREHOUSE_SETUP_KINDS,
     CallerIdentity,
     DeliveryValidationResult,
     Destination,
@@ -233,3 +235,118 @@ def test_bad_arguments_name_the_field_before_any_request(build, field, message):
         build()
     assert info.value.field == field
     assert str(info.value).startswith(f"{field}:")
+
+
+NAN_PATCH = [{"op": "replace", "path": "/config/batchSize", "value": float("nan")}]
+
+
+@pytest.mark.parametrize(
+    ("build", "field", "message"),
+    [
+        (lambda: operations.patch_destination(P, E, ID, NAN_PATCH), "patch", "NaN and Infinity are not JSON"),
+        (
+            lambda: operations.patch_destination(P, E, ID, merge_patch={"config": {"n": float("inf")}}),
+            "merge_patch",
+            "NaN and Infinity are not JSON",
+        ),
+        (
+            lambda: operations.patch_destination(P, E, ID, merge_patch={"config": {"when": object()}}),
+            "merge_patch",
+            "allowed: strings, numbers, booleans, null, lists and objects",
+        ),
+        (lambda: operations.patch_delivery_configuration(*DELIVERY, NAN_PATCH), "patch", "NaN and Infinity"),
+        (
+            lambda: operations.create_delivery_configuration(
+                P, E, "fastly", config={**FASTLY, "ttl": float("nan")}
+            ),
+            "config",
+            "NaN and Infinity",
+        ),
+        (
+            lambda: operations.create_destination(
+                P, E, kind="webhook-v9", config={"x": float("nan")}, allow_unknown_kind=True
+            ),
+            "config",
+            "NaN and Infinity",
+        ),
+        (
+            lambda: operations.create_destination(P, E, kind="segment", config={"writeKey": "wk"}, name=5),
+            "name",
+            "must be a non-empty string",
+        ),
+        (
+            lambda: operations.create_delivery_configuration(P, E, "fastly", config=FASTLY, on="yes"),
+            "on",
+            "must be true or false, got 'yes'",
+        ),
+        (
+            lambda: operations.create_delivery_configuration(P, E, "fastly", config=FASTLY, name=5),
+            "name",
+            "must be a non-empty string",
+        ),
+    ],
+)
+def test_values_json_or_the_api_cannot_take_name_the_argument(build, field, message):
+    """A value that cannot go on the wire is refused before any request, naming the argument it came in."""
+    with pytest.raises(LaunchDarklyValidationError, match=message) as info:
+        build()
+    assert info.value.field == field
+    assert str(info.value).startswith(f"{field}: ")
+
+
+@pytest.mark.parametrize(
+    ("build", "allowed"),
+    [
+        (
+            lambda **kw: operations.generate_warehouse_setup_script(P, E, "bigquery", **kw),
+            WAREHOUSE_SETUP_KINDS,
+        ),
+        (lambda **kw: operations.complete_warehouse_setup(P, E, "segment", **kw), WAREHOUSE_COMPLETE_KINDS),
+    ],
+)
+def test_warehouse_steps_refuse_kinds_they_do_not_serve(build, allowed):
+    """Only the warehouse kinds of each step are accepted; the error lists exactly those."""
+    with pytest.raises(LaunchDarklyValidationError) as info:
+        build()
+    assert info.value.field == "kind"
+    assert info.value.allowed == allowed
+    assert f"allowed values: {', '.join(allowed)}" in str(info.value)
+
+
+def test_warehouse_steps_send_a_newer_kind_when_asked():
+    """``allow_unknown_kind=True`` sends a kind this release does not know, URL-quoted as a key."""
+    setup = operations.generate_warehouse_setup_script(P, E, "fabric", allow_unknown_kind=True)
+    assert setup.path.endswith("/kinds/fabric/setup")
+    completed = operations.complete_warehouse_setup(P, E, "fabric", allow_unknown_kind=True)
+    assert completed.path.endswith("/kinds/fabric/complete-setup")
+    assert completed.body == {}
+
+
+def test_delivery_configurations_refuse_an_unknown_integration_unless_asked():
+    with pytest.raises(LaunchDarklyValidationError) as info:
+        operations.create_delivery_configuration(P, E, "edge-store", config={"token": "t"})
+    assert info.value.field == "integration_key"
+    assert "fastly" in info.value.allowed
+    sent = operations.create_delivery_configuration(
+        P, E, "edge-store", config={"token": "t"}, allow_unknown_integration=True
+    )
+    assert sent.body == {"config": {"token": "t"}, "on": False}
+    assert sent.path.endswith("/edge-store")
+
+
+def test_snowflake_completion_says_which_public_key_it_needs():
+    with pytest.raises(LaunchDarklyValidationError) as info:
+        operations.complete_warehouse_setup(P, E, "snowflake-v2")
+    assert str(info.value) == (
+        "public_key: required for kind 'snowflake-v2' (the publicKey the setup call returned)"
+    )
+
+
+def test_a_destination_of_an_unknown_kind_is_refused_unless_asked():
+    with pytest.raises(LaunchDarklyValidationError) as info:
+        operations.create_destination(P, E, kind="webhook-v9", config={"url": "https://example.com"})
+    assert info.value.field == "kind"
+    sent = operations.create_destination(
+        P, E, kind="webhook-v9", config={"url": "https://example.com"}, allow_unknown_kind=True
+    )
+    assert sent.body["kind"] == "webhook-v9"

@@ -34,12 +34,53 @@ def test_invalid_patch_names_the_operation(patch, field):
     with pytest.raises(LaunchDarklyValidationError) as info:
         validate_json_patch(patch)
     assert info.value.field == field
+    assert str(info.value).startswith(f"{field}: "), "the message names the operation at fault"
 
 
 def test_bad_op_lists_allowed_values():
     with pytest.raises(LaunchDarklyValidationError) as info:
         validate_json_patch([{"op": "upsert", "path": "/on", "value": True}])
     assert "allowed values: add, remove, replace, move, copy, test" in str(info.value)
+    assert info.value.allowed == ("add", "remove", "replace", "move", "copy", "test")
+
+
+def test_a_jsonpatch_object_is_accepted_as_its_operations():
+    built = jsonpatch.JsonPatch(
+        [{"op": "test", "path": "/version", "value": 2}, {"op": "remove", "path": "/name"}]
+    )
+    assert validate_json_patch(built) == [
+        {"op": "test", "path": "/version", "value": 2},
+        {"op": "remove", "path": "/name"},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("patch", "guarded"),
+    [
+        (
+            [{"op": "test", "path": "/version", "value": 2}, {"op": "replace", "path": "/on", "value": True}],
+            True,
+        ),
+        (
+            [
+                {"op": "replace", "path": "/version", "value": 2},
+                {"op": "replace", "path": "/on", "value": True},
+            ],
+            False,
+        ),
+        (
+            [{"op": "test", "path": "/on", "value": False}, {"op": "replace", "path": "/on", "value": True}],
+            False,
+        ),
+        (
+            [{"op": "replace", "path": "/on", "value": True}, {"op": "test", "path": "/version", "value": 2}],
+            False,
+        ),
+    ],
+)
+def test_only_a_leading_version_test_makes_a_patch_safe_to_retry(patch, guarded):
+    """A patch that writes ``/version`` or tests another field could apply twice when retried."""
+    assert is_version_guarded(patch) is guarded
 
 
 def test_make_patch_is_minimal_and_version_guarded():

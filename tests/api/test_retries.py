@@ -148,3 +148,35 @@ def test_a_malformed_reset_header_does_not_hide_the_other():
 def test_a_reset_must_lie_ahead_to_be_waited_for(reset_in, expected):
     attempt = Attempt(status=429, headers={"X-Ratelimit-Reset": str(int((NOW + reset_in) * 1000))})
     assert policy().wait_before(1, attempt) == expected
+
+
+def test_attempts_are_described_for_the_retry_log():
+    assert Attempt(failure=TransportFailure.NOT_SENT).describe() == "connection failure (request not sent)"
+    assert Attempt(failure=TransportFailure.MAYBE_SENT).describe() == "connection failure (no answer)"
+
+
+def test_jitter_on_server_requested_waits_is_a_share_of_the_base_delay():
+    """Up to one ``base_delay`` is added to a Retry-After or reset wait, never taken off it."""
+    jittered = policy(jitter=lambda: 0.5, base_delay=0.5)
+    assert jittered.wait_before(1, Attempt(status=429, headers={"Retry-After": "2"})) == (2.25, "Retry-After")
+    reset = Attempt(status=429, headers={"X-Ratelimit-Reset": str(int((NOW + 4) * 1000))})
+    wait, source = jittered.wait_before(1, reset)
+    assert source == "rate-limit reset"
+    assert wait == pytest.approx(4.25)
+
+
+@pytest.mark.parametrize("retry_after", ["0", "-3", "Fri, 15 Jan 2027 07:59:00 GMT"])
+def test_a_retry_after_now_or_in_the_past_means_retry_at_once(retry_after):
+    clock = datetime(2027, 1, 15, 8, 0, 0, tzinfo=UTC).timestamp()
+    attempt = Attempt(status=429, headers={"Retry-After": retry_after})
+    assert policy(clock=lambda: clock).wait_before(1, attempt) == (0.0, "Retry-After")
+
+
+def test_a_wait_that_uses_the_budget_exactly_is_still_made():
+    budget = policy(max_wait=10.0)
+    decision = budget.decide(
+        1, Attempt(status=429, headers={"Retry-After": "10"}), idempotent=False, waited=0.0
+    )
+    assert (decision.retry, decision.wait, decision.reason) == (True, 10.0, "Retry-After")
+    over = budget.decide(1, Attempt(status=429, headers={"Retry-After": "10"}), idempotent=False, waited=0.5)
+    assert over.retry is False

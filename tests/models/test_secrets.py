@@ -12,6 +12,7 @@ from airflow_provider_ld.models.secrets import (
     redact,
     reveal_secrets,
     secret_values,
+    stand_in_agrees,
 )
 
 
@@ -41,6 +42,10 @@ from airflow_provider_ld.models.secrets import (
         ([{"op": "replace", "path": "/name", "value": "events"}], []),
         ({"path": "/config/writeKey", "value": "not-an-operation"}, []),
         ({"op": "replace", "path": 7, "value": "x"}, []),
+        # Only the field the operation writes decides: a secret-sounding parent does not make "eu" a secret.
+        ([{"op": "replace", "path": "/config/apiKeyRotation/region", "value": "eu"}], []),
+        # The whole document replaced (path ""): its secrets are found inside the value.
+        ([{"op": "replace", "path": "", "value": {"config": {"writeKey": "wk-6"}}}], ["wk-6"]),
         ({"name": "events", "on": False, "tags": ["a", "b"]}, []),
         (None, []),
     ],
@@ -97,3 +102,21 @@ def test_redact_hides_plain_and_wrapped_secrets_only():
     }
     assert redact(SecretStr("x")) == REDACTED
     assert redact(("a", "b")) == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("stand_in", "clear", "agrees"),
+    [
+        # Every visible character accounted for, nothing hidden between: still the same value.
+        ("abc****xyz", "abcxyz", True),
+        # Head and tail would have to overlap: the clear value is too short to be the stored one.
+        ("abc****bcd", "abcd", False),
+        # A secret given as something other than text cannot be the stored text.
+        ("abc****xyz", 12345, False),
+        ("abc****xyz", None, False),
+        (None, "abc-xyz", False),
+        (SecretStr("abc****xyz"), SecretStr("abc-secret-xyz"), True),
+    ],
+)
+def test_stand_in_agreement_at_the_edges(stand_in, clear, agrees):
+    assert stand_in_agrees(stand_in, clear) is agrees

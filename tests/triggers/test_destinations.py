@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-import logging
+import socket
 import time
 
 import pytest
@@ -15,7 +16,7 @@ from airflow_provider_ld.hooks import launchdarkly_async
 from airflow_provider_ld.hooks.launchdarkly import LaunchDarklyHook
 from airflow_provider_ld.triggers.destinations import LaunchDarklyDestinationConfiguredTrigger
 from tests.hooks.conftest import connection_json
-from tests.triggers.conftest import SETUP_DELAY, SLOW_CALLBACK_SECONDS, FakeTime, collect_events
+from tests.triggers.conftest import SETUP_DELAY, FakeTime, blocking_calls, collect_events
 
 CLASS_PATH = "airflow_provider_ld.triggers.destinations.LaunchDarklyDestinationConfiguredTrigger"
 SECRET_WRITE_KEY = "seg-SECRET-trigger-write-key"
@@ -329,19 +330,33 @@ async def test_cancellation_releases_the_client(clocked_emulator, fake_time):
 
 
 @pytest.mark.asyncio
-async def test_the_watchdog_sees_a_blocked_loop(caplog):
-    """The check the other tests rely on does catch a blocking call."""
-    caplog.set_level(logging.WARNING, logger="asyncio")
-    loop = asyncio.get_running_loop()
-    loop.set_debug(True)
-    loop.slow_callback_duration = SLOW_CALLBACK_SECONDS
+async def test_the_watchdog_sees_blocking_calls(clocked_emulator):
+    """
+    The check the other tests rely on sees a blocking sleep, connect and file read on the loop.
 
-    async def blocking() -> None:
-        time.sleep(SLOW_CALLBACK_SECONDS * 2)  # noqa: ASYNC251 - the blocking call under test
+    Each is made in a task of its own and its error swallowed, as a poller's sleep task would; the check
+    still reports it, whatever the call's duration.
+    """
+    host, port = clocked_emulator.base_url.removeprefix("http://").split(":")
 
-    try:
-        await asyncio.create_task(blocking())
-        await asyncio.sleep(0)
-    finally:
-        loop.set_debug(False)
-    assert any("took" in record.getMessage() for record in caplog.records if record.name == "asyncio")
+    def sleep() -> None:
+        time.sleep(0.001)
+
+    def connect() -> None:
+        socket.create_connection((host, int(port))).close()
+
+    def read_file() -> None:
+        with open(__file__, "rb") as source:
+            source.read()
+
+    async def swallowed(call) -> None:
+        with contextlib.suppress(Exception):
+            call()
+
+    with blocking_calls() as seen:
+        for call in (sleep, connect, read_file):
+            await asyncio.create_task(swallowed(call))
+    assert "time.sleep" in seen
+    assert "socket.socket.connect" in seen
+    assert "io.BufferedReader.read" in seen
+    assert len(seen) == 3, seen
